@@ -1,0 +1,41 @@
+from catalog.models.entries import (
+    Entry,
+    EntryLink,
+    EntryProvider,
+    Event,
+    Experience,
+    Expertise,
+    Network,
+    Opportunity,
+    Technology,
+)
+from catalog.models.organizations import Organization
+from catalog.models.reference import (
+    Country,
+    ReferenceSource,
+    RegionalOffice,
+    SdgGoal,
+    SdgTarget,
+    SupportKind,
+    Theme,
+)
+
+__all__ = [
+    "Country",
+    "Entry",
+    "EntryLink",
+    "EntryProvider",
+    "Event",
+    "Experience",
+    "Expertise",
+    "Network",
+    "Opportunity",
+    "Organization",
+    "ReferenceSource",
+    "RegionalOffice",
+    "SdgGoal",
+    "SdgTarget",
+    "SupportKind",
+    "Technology",
+    "Theme",
+]

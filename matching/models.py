@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Country, RegionalOffice, SdgGoal, SdgTarget, SupportKind, Theme
+from catalog.models.entries import CONTENT_LANGUAGES
+
+
+class NeedQuerySet(models.QuerySet["Need"]):
+    def open(self) -> "NeedQuerySet":
+        return self.filter(status=Need.Status.OPEN)
+
+    def for_office(self, office: RegionalOffice) -> "NeedQuerySet":
+        return self.filter(regional_office=office)
+
+
+class Need(models.Model):
+    """A capacity-building need stated for one or more countries by a regional office."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        VALIDATED = "validated", _("Validated")
+        OPEN = "open", _("Open")
+        MATCHED = "matched", _("Matched")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
+
+    class TimeFrame(models.TextChoices):
+        SHORT = "short", _("Within a year")
+        MEDIUM = "medium", _("One to three years")
+        LONG = "long", _("More than three years")
+
+    class Origin(models.TextChoices):
+        TNA = "tna", _("National Technology Needs Assessment")
+        NDC = "ndc", _("Nationally Determined Contribution")
+        NAP = "nap", _("National Adaptation Plan")
+        NATIONAL_COMMUNICATION = "national-communication", _("National communication")
+        NBSAP = "nbsap", _("National Biodiversity Strategy and Action Plan")
+        REGIONAL_CONSULTATION = "regional-consultation", _("Regional office consultation")
+        GOVERNMENT_REQUEST = "government-request", _("Government request")
+        OTHER = "other", _("Other")
+
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"))
+    language = models.CharField(_("language"), max_length=5, choices=CONTENT_LANGUAGES)
+    countries = models.ManyToManyField(Country, related_name="needs", verbose_name=_("countries"))
+    themes = models.ManyToManyField(Theme, related_name="needs", blank=True)
+    sdg_goals = models.ManyToManyField(SdgGoal, related_name="needs", blank=True)
+    sdg_targets = models.ManyToManyField(SdgTarget, related_name="needs", blank=True)
+    support_kinds = models.ManyToManyField(
+        SupportKind, related_name="needs", verbose_name=_("support sought")
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.MEDIUM
+    )
+    time_frame = models.CharField(
+        _("time frame"), max_length=10, choices=TimeFrame.choices, default=TimeFrame.MEDIUM
+    )
+    needed_by = models.DateField(_("needed by"), null=True, blank=True)
+    regional_office = models.ForeignKey(
+        RegionalOffice, on_delete=models.PROTECT, related_name="needs"
+    )
+    origin = models.CharField(_("origin"), max_length=30, choices=Origin.choices)
+    origin_reference = models.CharField(
+        _("origin reference"), max_length=300, blank=True, help_text=_("Document title or link.")
+    )
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # Regional office dashboards: needs of one office by status.
+            models.Index(fields=["regional_office", "status"], name="need_office_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="closed") | ~Q(closed_reason=""),
+                name="need_closed_has_reason",
+                violation_error_message=_("A closed need must say why it was closed."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,100 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Country, Entry, EntryProvider, Organization, RegionalOffice, Theme
+from matching.models import Need
+from partners.models import PartnerSource
+
+
+def country(iso3: str) -> Country:
+    """A real country from the reference data loaded into every test database."""
+    return Country.objects.get(iso3=iso3)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    username = factory.SelfAttribute("email")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
+
+
+class PartnerSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerSource
+
+    name = factory.Sequence(lambda n: f"Partner source {n}")
+    connector = PartnerSource.Connector.IATI
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    type = Organization.Type.CENTRE_OF_EXCELLENCE
+    country = factory.LazyFunction(lambda: country("KEN"))
+
+
+class EntryFactory(factory.django.DjangoModelFactory):
+    """A published technology by default; pass `providers=[org, ...]` to attach providers."""
+
+    class Meta:
+        model = Entry
+        skip_postgeneration_save = True
+
+    module = Entry.Module.TECHNOLOGY
+    kind = Entry.Kind.TECHNOLOGY
+    title = factory.Sequence(lambda n: f"Rainwater harvesting technique {n}")
+    summary = "Low-cost rainwater harvesting for smallholder farms."
+    body = "Collecting and storing rain for dry-season irrigation."
+    language = "en"
+    status = Entry.Status.PUBLISHED
+    published_at = factory.LazyFunction(timezone.now)
+    last_confirmed_on = factory.LazyFunction(lambda: timezone.localdate())
+
+    @factory.post_generation
+    def providers(self, create: bool, extracted: list[Organization] | None, **kwargs: object) -> None:
+        for organization in extracted or []:
+            EntryProvider.objects.create(entry=self, organization=organization)
+
+    @factory.post_generation
+    def themes(self, create: bool, extracted: list[Theme] | None, **kwargs: object) -> None:
+        if extracted:
+            self.themes.set(extracted)
+
+
+class EventFactory(EntryFactory):
+    module = Entry.Module.EVENT
+    kind = Entry.Kind.WORKSHOP
+    title = factory.Sequence(lambda n: f"Regional workshop {n}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + datetime.timedelta(days=2))
+    venue = "Bangkok"
+    venue_country = factory.LazyFunction(lambda: country("THA"))
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    """An open need of the Africa office for Kenya; pass `countries=[...]` to change that."""
+
+    class Meta:
+        model = Need
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Drought early-warning capacity {n}")
+    description = "Train national staff to run a drought early-warning system."
+    language = "en"
+    regional_office = factory.LazyFunction(
+        lambda: RegionalOffice.objects.get(code=RegionalOffice.Code.AFRICA)
+    )
+    origin = Need.Origin.TNA
+    status = Need.Status.OPEN
+
+    @factory.post_generation
+    def countries(self, create: bool, extracted: list[Country] | None, **kwargs: object) -> None:
+        self.countries.set(extracted or [country("KEN")])
