@@ -16,7 +16,7 @@ class ImproperlyConfiguredEnv(Exception):
 
 def env_str(name: str, default: str | None = None) -> str:
     value = os.environ.get(name)
-    if value is None:
+    if value is None or (value == "" and default is None):
         if default is None:
             raise ImproperlyConfiguredEnv(f"Set the environment variable {name}.")
         return default
