@@ -159,9 +159,7 @@ def is_southern(row: dict[str, str], *, g77: set[str], also: set[str]) -> bool:
         and iso3 != "JPN"
     )
     independent = row["is_independent"].strip() == "Yes"
-    return (
-        iso3 in g77 or in_developing_group or (developing_region and independent) or iso3 in also
-    )
+    return iso3 in g77 or in_developing_group or (developing_region and independent) or iso3 in also
 
 
 def regional_office_code(row: dict[str, str]) -> str | None:
@@ -259,7 +257,9 @@ def _load_sdgs(data_dir: Path, stats: LoadStats) -> None:
 
     goal_rows = {}
     for number in range(1, 18):
-        values = {f"short_{s}": goals[s].get(f"{number}-short", "").strip() for s in goals}
+        values: dict[str, Any] = {
+            f"short_{s}": goals[s].get(f"{number}-short", "").strip() for s in goals
+        }
         values |= {f"title_{s}": goals[s].get(f"{number}-title", "").strip() for s in goals}
         goal_rows[number] = _upsert(SdgGoal, stats, {"number": number}, values)
 

@@ -19,7 +19,7 @@ VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", False)
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-6f1c0e4b9a7d2e8f3c5b1a0d9e8f7c6b"
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-6f1c0e4b9a7d2e8f3c5b1a0d9e8f7c6b"  # noqa: S105 - refused when DEBUG is off
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else None)
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfiguredEnv("SECRET_KEY must not be the development key when DEBUG is off.")

@@ -59,7 +59,9 @@ class EntryFactory(factory.django.DjangoModelFactory):
     last_confirmed_on = factory.LazyFunction(lambda: timezone.localdate())
 
     @factory.post_generation
-    def providers(self, create: bool, extracted: list[Organization] | None, **kwargs: object) -> None:
+    def providers(
+        self, create: bool, extracted: list[Organization] | None, **kwargs: object
+    ) -> None:
         for organization in extracted or []:
             EntryProvider.objects.create(entry=self, organization=organization)
 

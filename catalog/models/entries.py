@@ -199,7 +199,9 @@ class Entry(models.Model):
         verbose_name_plural = "entries"
         indexes = [
             # Module list pages: published entries of one module, newest first.
-            models.Index(fields=["module", "status", "-updated_at"], name="entry_module_status_upd"),
+            models.Index(
+                fields=["module", "status", "-updated_at"], name="entry_module_status_upd"
+            ),
             # Stale-entry reports and reconfirmation reminders.
             models.Index(fields=["last_confirmed_on"], name="entry_last_confirmed"),
         ]
@@ -230,7 +232,10 @@ class Entry(models.Model):
         if self.module and self.kind and self.kind not in KINDS_BY_MODULE[self.module]:
             allowed = ", ".join(str(Kind(k).label) for k in KINDS_BY_MODULE[self.module])
             errors.setdefault("kind", []).append(
-                str(_("For this module the kind must be one of: %(allowed)s.") % {"allowed": allowed})
+                str(
+                    _("For this module the kind must be one of: %(allowed)s.")
+                    % {"allowed": allowed}
+                )
             )
         if self.module == Module.EVENT and not self.starts_on:
             errors.setdefault("starts_on", []).append(str(_("An event needs a start date.")))
@@ -327,7 +332,7 @@ class ModuleManager(models.Manager[Any]):
 
 class Technology(Entry):
     MODULE: ClassVar[str] = Module.TECHNOLOGY
-    objects = ModuleManager(Module.TECHNOLOGY)  # type: ignore[misc]
+    objects = ModuleManager(Module.TECHNOLOGY)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
@@ -336,7 +341,7 @@ class Technology(Entry):
 
 class Expertise(Entry):
     MODULE: ClassVar[str] = Module.EXPERTISE
-    objects = ModuleManager(Module.EXPERTISE)  # type: ignore[misc]
+    objects = ModuleManager(Module.EXPERTISE)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
@@ -345,7 +350,7 @@ class Expertise(Entry):
 
 class Experience(Entry):
     MODULE: ClassVar[str] = Module.EXPERIENCE
-    objects = ModuleManager(Module.EXPERIENCE)  # type: ignore[misc]
+    objects = ModuleManager(Module.EXPERIENCE)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
@@ -353,7 +358,7 @@ class Experience(Entry):
 
 class Opportunity(Entry):
     MODULE: ClassVar[str] = Module.OPPORTUNITY
-    objects = ModuleManager(Module.OPPORTUNITY)  # type: ignore[misc]
+    objects = ModuleManager(Module.OPPORTUNITY)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
@@ -362,7 +367,7 @@ class Opportunity(Entry):
 
 class Network(Entry):
     MODULE: ClassVar[str] = Module.NETWORK
-    objects = ModuleManager(Module.NETWORK)  # type: ignore[misc]
+    objects = ModuleManager(Module.NETWORK)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
@@ -370,7 +375,7 @@ class Network(Entry):
 
 class Event(Entry):
     MODULE: ClassVar[str] = Module.EVENT
-    objects = ModuleManager(Module.EVENT)  # type: ignore[misc]
+    objects = ModuleManager(Module.EVENT)  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True

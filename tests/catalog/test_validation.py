@@ -158,7 +158,9 @@ def test_duplicate_organization_external_id_is_refused() -> None:
 
 def test_southern_flag_cannot_be_set_by_hand_on_an_organization() -> None:
     with pytest.raises(AttributeError, match="is_southern"):
-        Organization(name="Grid", type=Organization.Type.NGO, country=country("NOR"), is_southern=True)
+        Organization(
+            name="Grid", type=Organization.Type.NGO, country=country("NOR"), is_southern=True
+        )
     northern = OrganizationFactory(country=country("NOR"))
     assert northern.is_southern is False
     with pytest.raises(AttributeError):

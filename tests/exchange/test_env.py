@@ -26,7 +26,9 @@ def test_env_int_fails_loudly_on_text(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env_int("EMAIL_PORT", 25) == 587
 
 
-def test_env_str_without_default_names_the_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_str_without_default_names_the_missing_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("SECRET_KEY_FOR_TEST", raising=False)
     with pytest.raises(ImproperlyConfiguredEnv, match="SECRET_KEY_FOR_TEST"):
         env_str("SECRET_KEY_FOR_TEST")

@@ -35,7 +35,9 @@ def test_healthz_is_503_when_the_broker_is_down(client: Client, settings) -> Non
     assert body["checks"]["database"]["status"] == "ok"
 
 
-def test_healthz_is_503_when_the_search_index_cannot_be_written(client: Client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_the_search_index_cannot_be_written(
+    client: Client, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the index directory should be")
     settings.SEARCH_INDEX_DIR = blocker / "index"
@@ -44,7 +46,9 @@ def test_healthz_is_503_when_the_search_index_cannot_be_written(client: Client, 
     assert response.json()["checks"]["search_index"]["status"] == "down"
 
 
-def test_healthz_without_a_broker_says_jobs_run_in_process(client: Client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_without_a_broker_says_jobs_run_in_process(
+    client: Client, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SEARCH_INDEX_DIR = tmp_path
     response = client.get("/healthz")
