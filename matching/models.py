@@ -72,6 +72,14 @@ class Need(models.Model):
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    source = models.ForeignKey(
+        "partners.PartnerSource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    external_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -103,11 +111,20 @@ class Need(models.Model):
             models.Index(fields=["regional_office", "status"], name="need_office_status"),
         ]
         constraints = [
+            # Imports and demo content look needs up by (source, external_id).
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="need_unique_source_external_id",
+                violation_error_message=_(
+                    "Another need from this source already has this external id."
+                ),
+            ),
             models.CheckConstraint(
                 condition=~Q(status="closed") | ~Q(closed_reason=""),
                 name="need_closed_has_reason",
                 violation_error_message=_("A closed need must say why it was closed."),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -88,8 +88,14 @@ class EntryQuerySet(models.QuerySet["Entry"]):
         ).distinct()
 
     def southern(self) -> "EntryQuerySet":
-        """Entries with at least one Southern provider."""
+        """Entries with at least one Southern provider (UN entities aside)."""
         return self.filter(_provider_exists(southern=True))
+
+    def south_south(self) -> "EntryQuerySet":
+        """Entries whose providers are all Southern (UN entities aside): `Entry.cooperation`."""
+        return self.filter(_provider_exists(southern=True)).exclude(
+            _provider_exists(southern=False)
+        )
 
     def triangular(self) -> "EntryQuerySet":
         """Southern providers working with at least one Northern partner."""
@@ -102,10 +108,12 @@ class EntryQuerySet(models.QuerySet["Entry"]):
 
 
 def _provider_exists(*, southern: bool) -> Exists:
+    # UN entities facilitate rather than provide: their headquarters country (UNEP in Kenya,
+    # UN DESA in the USA) says nothing about whether the cooperation is South-South.
     return Exists(
         EntryProvider.objects.filter(
             entry=OuterRef("pk"), organization__country__is_southern=southern
-        )
+        ).exclude(organization__type=Organization.Type.UN_ENTITY)
     )
 
 
@@ -123,7 +131,7 @@ class Entry(models.Model):
         SOUTH_SOUTH = "south-south", _("South-South")
         TRIANGULAR = "triangular", _("Triangular")
         NORTHERN = "northern", _("Northern provider only")
-        UNKNOWN = "unknown", _("Provider not stated")
+        UNKNOWN = "unknown", _("Not classified")
 
     module = models.CharField(_("module"), max_length=20, choices=Module.choices)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
@@ -272,8 +280,11 @@ class Entry(models.Model):
 
     @property
     def cooperation(self) -> "Entry.Cooperation":
-        """South-South, triangular or Northern, from the providers' countries."""
-        flags = {p.is_southern for p in self.providers.all()}
+        """South-South, triangular or Northern, from the countries of the providers other than UN
+        entities (see `_provider_exists`); "not classified" when no such provider is stated."""
+        flags = {
+            p.is_southern for p in self.providers.all() if p.type != Organization.Type.UN_ENTITY
+        }
         if not flags:
             return self.Cooperation.UNKNOWN
         if flags == {True}:
