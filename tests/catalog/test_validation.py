@@ -186,3 +186,17 @@ def test_triangular_entry_is_visible_as_such() -> None:
     assert list(Entry.objects.triangular()) == [triangular]
     assert set(Entry.objects.southern()) == {triangular, south_south}
     assert Theme.objects.count() == 6
+
+
+def test_un_entities_do_not_decide_whether_cooperation_is_south_south() -> None:
+    from catalog.models import Organization
+
+    un_desa = OrganizationFactory(country=country("USA"), type=Organization.Type.UN_ENTITY)
+    unep = OrganizationFactory(country=country("KEN"), type=Organization.Type.UN_ENTITY)
+    chinese_ministry = OrganizationFactory(country=country("CHN"))
+    south_south = EntryFactory(providers=[chinese_ministry, un_desa])
+    only_un = EntryFactory(providers=[unep])
+    assert south_south.cooperation == Entry.Cooperation.SOUTH_SOUTH
+    assert only_un.cooperation == Entry.Cooperation.UNKNOWN
+    assert list(Entry.objects.south_south()) == [south_south]
+    assert not Entry.objects.triangular().exists()
