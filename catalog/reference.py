@@ -134,6 +134,11 @@ def _sha256(paths: Iterable[Path]) -> str:
 _UNTERM_DECORATION = re.compile(r"\s*\((the|le|la|les|l'|l’|el|los|las)\)|\s*\*\s*$")
 
 
+def _m49_code(value: str) -> str:
+    """M49 codes are three digits ("002" for Africa); the CSV drops the leading zeros."""
+    return value.strip().zfill(3) if value.strip() else ""
+
+
 def _first(row: dict[str, str], columns: Iterable[str]) -> str:
     for column in columns:
         value = _UNTERM_DECORATION.sub("", row.get(column, "")).strip()
@@ -220,12 +225,12 @@ def _load_countries(data_dir: Path, stats: LoadStats, offices: dict[str, Regiona
         office_code = regional_office_code(row)
         values: dict[str, Any] = {
             "iso2": row["ISO3166-1-Alpha-2"].strip(),
-            "m49": row["M49"].strip().zfill(3),
-            "region_code": row["Region Code"].strip(),
+            "m49": _m49_code(row["M49"]),
+            "region_code": _m49_code(row["Region Code"]),
             "region_name": row["Region Name"].strip(),
-            "subregion_code": row["Sub-region Code"].strip(),
+            "subregion_code": _m49_code(row["Sub-region Code"]),
             "subregion_name": row["Sub-region Name"].strip(),
-            "intermediate_region_code": row["Intermediate Region Code"].strip(),
+            "intermediate_region_code": _m49_code(row["Intermediate Region Code"]),
             "intermediate_region_name": row["Intermediate Region Name"].strip(),
             "is_ldc": bool(row["Least Developed Countries (LDC)"].strip())
             and iso3 not in LDC_GRADUATED,

@@ -58,6 +58,11 @@ def test_m49_regions_and_names_in_six_languages_are_loaded() -> None:
         "Sub-Saharan Africa",
     )
     assert kenya.intermediate_region_name == "Eastern Africa"
+    assert (kenya.region_code, kenya.subregion_code, kenya.intermediate_region_code) == (
+        "002",
+        "202",
+        "014",
+    )
     china = country("CHN")
     assert (china.name_en, china.name_fr, china.name_zh, china.name_ru) == (
         "China",

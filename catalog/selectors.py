@@ -1,0 +1,255 @@
+"""Reads for the browser pages: counts for the home page, filtered lists and detail rows.
+
+List and detail querysets prefetch everything their templates touch, so a page costs the same
+number of queries whatever the number of rows (tests/catalog/test_pages.py holds them to it).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import (
+    Country,
+    Entry,
+    EntryProvider,
+    Organization,
+    RegionalOffice,
+    SdgTarget,
+    Theme,
+)
+from catalog.models.entries import EntryQuerySet
+from catalog.models.reference import language_suffix
+from catalog.pages import MODULE_PAGES, ModulePage
+from matching.models import Need
+
+LIST_PAGE_SIZE = 25
+
+# The reference data has the M49 region names in English only; these are UI labels. Keyed by
+# number, as the stored codes may or may not be zero-padded ("2" or "002").
+M49_REGION_NAMES: dict[int, Promise] = {
+    2: _("Africa"),
+    19: _("Americas"),
+    142: _("Asia"),
+    150: _("Europe"),
+    9: _("Oceania"),
+}
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """One row of a count table on the home page."""
+
+    label: str
+    count: int
+    page: ModulePage | None = None
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    entries: int
+    by_module: list[CountRow]
+    by_office: list[CountRow]
+    by_region: list[CountRow]
+    organizations_southern: int
+    organizations_other: int
+    open_needs: int
+
+
+def m49_regions() -> list[tuple[str, str]]:
+    """(code, name) of the M49 regions that have countries, named in the active language."""
+    rows = Country.objects.exclude(region_code="").values_list("region_code", "region_name")
+    named = {(code, str(M49_REGION_NAMES.get(int(code), name))) for code, name in rows.distinct()}
+    return sorted(named, key=lambda region: region[1])
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(iso3, name) of all countries, named and sorted in the active language."""
+    rows = Country.objects.values_list("iso3", f"name_{language_suffix()}", "name_en")
+    return sorted(((iso3, name or name_en) for iso3, name, name_en in rows), key=lambda c: c[1])
+
+
+def theme_choices() -> list[tuple[str, str]]:
+    return list(Theme.objects.values_list("code", "name"))
+
+
+def _entry_in_region(relation: str, region_code: str) -> Exists:
+    through = getattr(Entry, relation).through
+    return Exists(through.objects.filter(entry=OuterRef("pk"), country__region_code=region_code))
+
+
+def _entry_ids(relation: str, **lookups: str) -> QuerySet[Any]:
+    """Ids of entries linked through a many-to-many relation; unlike a join, no duplicates."""
+    return getattr(Entry, relation).through.objects.filter(**lookups).values("entry_id")
+
+
+def home_counts() -> HomeCounts:
+    published = Entry.objects.published()
+
+    per_module = dict(published.values_list("module").annotate(n=Count("pk")).order_by())
+    by_module = [
+        CountRow(label=str(page.title), count=per_module.get(page.module, 0), page=page)
+        for page in MODULE_PAGES
+    ]
+
+    # An entry applied in three countries of one office counts once for that office.
+    per_office = dict(
+        published.filter(countries_applied__regional_office__isnull=False)
+        .values_list("countries_applied__regional_office__code")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    by_office = [
+        CountRow(label=str(label), count=per_office.get(code, 0))
+        for code, label in RegionalOffice.Code.choices
+    ]
+
+    # The rule of the region filter (EntryQuerySet.for_region): an entry counts for a region
+    # when it comes from, or is applied in, one of the region's countries.
+    regions = m49_regions()
+    per_region = published.aggregate(
+        **{
+            f"region_{code}": Count(
+                "pk",
+                filter=Q(_entry_in_region("countries_of_origin", code))
+                | Q(_entry_in_region("countries_applied", code)),
+            )
+            for code, _name in regions
+        }
+    )
+    by_region = [CountRow(label=name, count=per_region[f"region_{code}"]) for code, name in regions]
+
+    organizations = Organization.objects.aggregate(
+        southern=Count("pk", filter=Q(country__is_southern=True)),
+        other=Count("pk", filter=Q(country__is_southern=False)),
+    )
+    return HomeCounts(
+        entries=sum(per_module.values()),
+        by_module=by_module,
+        by_office=by_office,
+        by_region=by_region,
+        organizations_southern=organizations["southern"],
+        organizations_other=organizations["other"],
+        open_needs=Need.objects.open().count(),
+    )
+
+
+def _with_list_relations(entries: EntryQuerySet) -> EntryQuerySet:
+    # `Entry.cooperation` reads providers and their countries.
+    return entries.prefetch_related(
+        Prefetch("providers", queryset=Organization.objects.select_related("country")),
+        "countries_of_origin",
+        "countries_applied",
+    )
+
+
+def entries_for_list(
+    *,
+    module: str,
+    region: str = "",
+    country: str = "",
+    theme: str = "",
+    cooperation: str = "",
+) -> EntryQuerySet:
+    """Published entries of one module, newest first; empty filters are ignored."""
+    entries = Entry.objects.published().of_module(module)
+    if region:
+        entries = entries.for_region(region)
+    if country:
+        entries = entries.filter(
+            Q(pk__in=_entry_ids("countries_of_origin", country__iso3=country))
+            | Q(pk__in=_entry_ids("countries_applied", country__iso3=country))
+        )
+    if theme:
+        entries = entries.filter(pk__in=_entry_ids("themes", theme__code=theme))
+    if cooperation == Entry.Cooperation.SOUTH_SOUTH:
+        entries = entries.south_south()
+    elif cooperation == Entry.Cooperation.TRIANGULAR:
+        entries = entries.triangular()
+    return _with_list_relations(entries)
+
+
+# Lead providers first, then partners, then funders.
+_PROVIDER_ROLE_ORDER = Case(
+    *(When(role=role, then=Value(i)) for i, role in enumerate(EntryProvider.Role.values)),
+    default=Value(len(EntryProvider.Role.values)),
+)
+
+
+def entry_get(*, module: str, pk: int) -> Entry | None:
+    """A published entry of the module with everything its detail page shows."""
+    return (
+        Entry.objects.published()
+        .of_module(module)
+        .select_related("venue_country", "source")
+        .prefetch_related(
+            Prefetch("providers", queryset=Organization.objects.select_related("country")),
+            Prefetch(
+                "provider_links",
+                queryset=EntryProvider.objects.select_related("organization__country").order_by(
+                    _PROVIDER_ROLE_ORDER, "organization__name"
+                ),
+            ),
+            Prefetch(
+                "member_organizations", queryset=Organization.objects.select_related("country")
+            ),
+            "countries_of_origin",
+            "countries_applied",
+            "themes",
+            "sdg_goals",
+            Prefetch("sdg_targets", queryset=SdgTarget.objects.select_related("goal")),
+            "support_kinds",
+            "links",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def organizations_for_list(
+    *, region: str = "", country: str = "", organization_type: str = ""
+) -> QuerySet[Organization]:
+    """Organizations by name, each with the number of published entries it provides."""
+    organizations = (
+        Organization.objects.select_related("country")
+        .annotate(
+            published_entries=Count(
+                "provider_links", filter=Q(provider_links__entry__status=Entry.Status.PUBLISHED)
+            )
+        )
+        # An aggregate drops Meta.ordering; the paginator needs a stable order.
+        .order_by("name", "pk")
+    )
+    if region:
+        organizations = organizations.filter(country__region_code=region)
+    if country:
+        organizations = organizations.filter(country__iso3=country)
+    if organization_type:
+        organizations = organizations.filter(type=organization_type)
+    return organizations
+
+
+def organization_get(*, pk: int) -> Organization | None:
+    return (
+        Organization.objects.select_related("country__regional_office", "source")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def entries_for_organization(*, organization: Organization) -> EntryQuerySet:
+    """Published entries the organization provides, of every module, newest first."""
+    return _with_list_relations(
+        Entry.objects.published().filter(
+            pk__in=EntryProvider.objects.filter(organization=organization).values("entry_id")
+        )
+    )
+
+
+def networks_of_organization(*, organization: Organization) -> EntryQuerySet:
+    """Published networks the organization is a member of."""
+    return Entry.objects.published().filter(
+        module=Entry.Module.NETWORK, member_organizations=organization
+    )
