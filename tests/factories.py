@@ -4,7 +4,15 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Country, Entry, EntryProvider, Organization, RegionalOffice, Theme
+from catalog.models import (
+    Country,
+    Entry,
+    EntryProvider,
+    Organization,
+    RegionalOffice,
+    SupportKind,
+    Theme,
+)
 from matching.models import Need
 from partners.models import PartnerSource
 
@@ -22,6 +30,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     username = factory.SelfAttribute("email")
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
+
+    @classmethod
+    def _after_postgeneration(cls, instance: User, create: bool, results: object = None) -> None:
+        # Store the hashed password: without it the user cannot log in, and a session made
+        # with force_login() is dropped because its password hash does not match the row.
+        if create:
+            instance.save(update_fields=["password"])
+
+
+class StaffUserFactory(UserFactory):
+    """Programme staff: may moderate entries and needs, and sign in to the admin."""
+
+    is_staff = True
 
 
 class PartnerSourceFactory(factory.django.DjangoModelFactory):
@@ -81,6 +102,17 @@ class EventFactory(EntryFactory):
     venue_country = factory.LazyFunction(lambda: country("THA"))
 
 
+class OpportunityFactory(EntryFactory):
+    """A published training whose application deadline is three weeks away."""
+
+    module = Entry.Module.OPPORTUNITY
+    kind = Entry.Kind.TRAINING
+    title = factory.Sequence(lambda n: f"Training on solar mini-grids {n}")
+    deadline = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=21))
+    starts_on = factory.LazyAttribute(lambda o: o.deadline + datetime.timedelta(days=14))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + datetime.timedelta(days=5))
+
+
 class NeedFactory(factory.django.DjangoModelFactory):
     """An open need of the Africa office for Kenya; pass `countries=[...]` to change that."""
 
@@ -100,3 +132,19 @@ class NeedFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def countries(self, create: bool, extracted: list[Country] | None, **kwargs: object) -> None:
         self.countries.set(extracted or [country("KEN")])
+
+
+class DraftNeedFactory(NeedFactory):
+    """A draft need, complete enough to submit: it seeks training unless `support_kinds=[...]`."""
+
+    status = Need.Status.DRAFT
+
+    @factory.post_generation
+    def support_kinds(
+        self, create: bool, extracted: list[SupportKind] | None, **kwargs: object
+    ) -> None:
+        self.support_kinds.set(
+            extracted
+            if extracted is not None
+            else [SupportKind.objects.get(code=SupportKind.Code.TRAINING)]
+        )
