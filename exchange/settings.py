@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "matching",
     "partners",
     "reports",
+    "search",
 ]
 
 MIDDLEWARE = [
