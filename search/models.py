@@ -29,6 +29,9 @@ class ChangeLogHorizon(models.Model):
     pruned_through = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"change log pruned through {self.pruned_through}"
+
 
 class SavedSearch(models.Model):
     """A search a user keeps, with a daily e-mail digest of new matching entries."""
