@@ -1,4 +1,4 @@
-"""Word lists and sentence patterns for the synthetic catalogue (see catalog/generator.py).
+"""Word lists and sentence patterns for the synthetic catalogue (see catalog/generator/).
 
 One concept per row, translated into the six UN languages. Rows are in the order of how often the
 generator should use them: it draws them with Zipf-like weights by rank, so the first rows are
