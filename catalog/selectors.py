@@ -36,6 +36,34 @@ M49_REGION_NAMES: dict[int, Promise] = {
     150: _("Europe"),
     9: _("Oceania"),
 }
+M49_SUBREGION_NAMES: dict[int, Promise] = {
+    15: _("Northern Africa"),
+    202: _("Sub-Saharan Africa"),
+    21: _("Northern America"),
+    419: _("Latin America and the Caribbean"),
+    143: _("Central Asia"),
+    30: _("Eastern Asia"),
+    35: _("South-eastern Asia"),
+    34: _("Southern Asia"),
+    145: _("Western Asia"),
+    151: _("Eastern Europe"),
+    154: _("Northern Europe"),
+    39: _("Southern Europe"),
+    155: _("Western Europe"),
+    53: _("Australia and New Zealand"),
+    54: _("Melanesia"),
+    57: _("Micronesia"),
+    61: _("Polynesia"),
+}
+# The UNEP subprogrammes are stored in English (data/reference/unep-subprogrammes.csv).
+THEME_NAMES: dict[str, Promise] = {
+    "climate-change": _("Climate change"),
+    "disasters-conflicts": _("Disasters and conflicts"),
+    "ecosystem-management": _("Ecosystem management"),
+    "environmental-governance": _("Environmental governance"),
+    "chemicals-waste": _("Harmful substances and hazardous waste"),
+    "resource-efficiency": _("Resource efficiency (sustainable consumption and production)"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,17 @@ def m49_regions() -> list[tuple[str, str]]:
     return sorted(named, key=lambda region: region[1])
 
 
+def m49_subregions() -> list[tuple[str, str]]:
+    """(code, name) of the M49 sub-regions that have countries, named in the active language."""
+    rows = Country.objects.exclude(subregion_code="").values_list(
+        "subregion_code", "subregion_name"
+    )
+    named = {
+        (code, str(M49_SUBREGION_NAMES.get(int(code), name))) for code, name in rows.distinct()
+    }
+    return sorted(named, key=lambda subregion: subregion[1])
+
+
 def country_choices() -> list[tuple[str, str]]:
     """(iso3, name) of all countries, named and sorted in the active language."""
     rows = Country.objects.values_list("iso3", f"name_{language_suffix()}", "name_en")
@@ -72,7 +111,11 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 def theme_choices() -> list[tuple[str, str]]:
-    return list(Theme.objects.values_list("code", "name"))
+    """(code, name) of the themes in their order, named in the active language."""
+    return [
+        (code, str(THEME_NAMES.get(code, name)))
+        for code, name in Theme.objects.values_list("code", "name")
+    ]
 
 
 def _entry_in_region(relation: str, region_code: str) -> Exists:
@@ -253,3 +296,31 @@ def networks_of_organization(*, organization: Organization) -> EntryQuerySet:
     return Entry.objects.published().filter(
         module=Entry.Module.NETWORK, member_organizations=organization
     )
+
+
+def entries_in_order(*, ids: list[int], cards: bool = True) -> list[Entry]:
+    """The published entries among `ids`, in that order; with `cards`, with what an entry card
+    shows. Ids of entries since unpublished or deleted (the search index lags the database by
+    seconds) are left out."""
+    entries = Entry.objects.published().filter(pk__in=ids)
+    by_id = {entry.pk: entry for entry in (_with_list_relations(entries) if cards else entries)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def entries_of_same_providers(*, entry: Entry, limit: int = 5) -> list[Entry]:
+    """A few other published entries that one of the entry's providers provides, newest first
+    (titles and modules only: the detail page lists them as links)."""
+    providers = EntryProvider.objects.filter(entry=entry).values("organization")
+    return list(
+        Entry.objects.published()
+        .filter(pk__in=EntryProvider.objects.filter(organization__in=providers).values("entry_id"))
+        .exclude(pk=entry.pk)
+        .order_by("-published_at", "-pk")[:limit]
+    )
+
+
+def entries_for_export(*, ids: list[int]) -> list[Entry]:
+    """`entries_in_order` with the themes and SDG targets that the CSV export lists."""
+    entries = _with_list_relations(Entry.objects.published().filter(pk__in=ids))
+    by_id = {entry.pk: entry for entry in entries.prefetch_related("themes", "sdg_targets")}
+    return [by_id[pk] for pk in ids if pk in by_id]

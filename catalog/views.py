@@ -3,9 +3,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from catalog import selectors
+from catalog import selectors, structured_data
 from catalog.forms import EntryFilterForm, OrganizationFilterForm
 from catalog.pages import PAGE_BY_MODULE
+from search import selectors as search_selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -36,7 +37,15 @@ def entry_detail(request: HttpRequest, module: str, pk: int) -> HttpResponse:
     return render(
         request,
         "catalog/entry_detail.html",
-        {"module_page": PAGE_BY_MODULE[module], "entry": entry},
+        {
+            "module_page": PAGE_BY_MODULE[module],
+            "entry": entry,
+            "similar_entries": search_selectors.similar_entries(entry=entry),
+            "provider_entries": selectors.entries_of_same_providers(entry=entry),
+            "json_ld": structured_data.json_ld_script(
+                structured_data.entry_json_ld(entry, request)
+            ),
+        },
     )
 
 
@@ -65,5 +74,8 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "organization": organization,
             "page_obj": page_obj,
             "networks": selectors.networks_of_organization(organization=organization),
+            "json_ld": structured_data.json_ld_script(
+                structured_data.organization_json_ld(organization, request)
+            ),
         },
     )

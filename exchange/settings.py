@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from exchange.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
@@ -124,6 +125,33 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search-index")))
+# Keeping the index current (search/indexer.py; README, "Search"). Readers look for the
+# indexer's commits this often; catch-up applies the change log in batches of this many rows.
+SEARCH_READER_RELOAD_SECONDS = env_int("SEARCH_READER_RELOAD_SECONDS", 2)
+SEARCH_CATCH_UP_BATCH_SIZE = env_int("SEARCH_CATCH_UP_BATCH_SIZE", 5_000)
+SEARCH_INDEX_BATCH_SIZE = env_int("SEARCH_INDEX_BATCH_SIZE", 1_000)
+SEARCH_CHANGE_LOG_RETENTION_DAYS = env_int("SEARCH_CHANGE_LOG_RETENTION_DAYS", 7)
+# Without a broker nothing else runs the indexer: catch up in-process after each commit.
+SEARCH_CATCH_UP_ON_COMMIT = env_bool("SEARCH_CATCH_UP_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
+# How often beat has a worker catch its machine's copy up; 0 leaves it to `search_indexer`.
+SEARCH_CATCH_UP_SECONDS = env_int("SEARCH_CATCH_UP_SECONDS", 5)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "search-change-log-prune": {
+        "task": "search.tasks.search_prune_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    "search-saved-search-digest": {
+        "task": "search.digest_tasks.saved_search_digest_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
+if SEARCH_CATCH_UP_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["search-catch-up"] = {
+        "task": "search.tasks.search_catch_up_task",
+        "schedule": float(SEARCH_CATCH_UP_SECONDS),
+        # A worker busy elsewhere drops the runs it missed rather than queueing them up.
+        "options": {"expires": SEARCH_CATCH_UP_SECONDS * 2},
+    }
 
 # Which countries count as "Southern" beyond the documented rule (catalog/reference.py), e.g.
 # economies in transition: a comma-separated list of ISO 3166 alpha-3 codes.

@@ -10,6 +10,8 @@ from catalog.models import (
     EntryProvider,
     Organization,
     RegionalOffice,
+    SdgGoal,
+    SdgTarget,
     SupportKind,
     Theme,
 )
@@ -63,7 +65,8 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
 
 class EntryFactory(factory.django.DjangoModelFactory):
-    """A published technology by default; pass `providers=[org, ...]` to attach providers."""
+    """A published technology by default; pass `providers=[org, ...]` to attach providers, and
+    lists of `themes`, `countries_of_origin`, `countries_applied`, `sdg_goals`, `sdg_targets`."""
 
     class Meta:
         model = Entry
@@ -90,6 +93,32 @@ class EntryFactory(factory.django.DjangoModelFactory):
     def themes(self, create: bool, extracted: list[Theme] | None, **kwargs: object) -> None:
         if extracted:
             self.themes.set(extracted)
+
+    @factory.post_generation
+    def countries_of_origin(
+        self, create: bool, extracted: list[Country] | None, **kwargs: object
+    ) -> None:
+        if extracted:
+            self.countries_of_origin.set(extracted)
+
+    @factory.post_generation
+    def countries_applied(
+        self, create: bool, extracted: list[Country] | None, **kwargs: object
+    ) -> None:
+        if extracted:
+            self.countries_applied.set(extracted)
+
+    @factory.post_generation
+    def sdg_goals(self, create: bool, extracted: list[SdgGoal] | None, **kwargs: object) -> None:
+        if extracted:
+            self.sdg_goals.set(extracted)
+
+    @factory.post_generation
+    def sdg_targets(
+        self, create: bool, extracted: list[SdgTarget] | None, **kwargs: object
+    ) -> None:
+        if extracted:
+            self.sdg_targets.set(extracted)
 
 
 class EventFactory(EntryFactory):

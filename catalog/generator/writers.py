@@ -30,6 +30,7 @@ from catalog.generator.reference import reference_load
 from catalog.models import Entry, EntryProvider, Organization
 from matching.models import Need
 from partners.models import PartnerSource
+from search.changelog import log_entry_changes_for
 
 
 def source_name(seed: int) -> str:
@@ -122,6 +123,9 @@ def _generate(
     )
     writer.needs(iter_needs(reference, seed=seed, count=needs, today=today), needs)
     writer.finish()
+    # COPY bypasses the signals that log changes for the search index; log them in one
+    # INSERT ... SELECT inside this transaction so every index copy catches up.
+    log_entry_changes_for(Entry.objects.filter(source_id=source.pk))
     return ("copy" if use_copy else "bulk_create"), dict(writer.rows)
 
 

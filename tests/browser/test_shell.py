@@ -146,7 +146,7 @@ def test_visitor_browses_to_an_entry_and_switches_to_french(
     # Back on the same entry, now in French.
     expect(page).to_have_url(f"{live_server.url}/technologies/{catalogue.pk}/")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    expect(page.get_by_role("heading", name="Fournisseurs")).to_be_visible()
+    expect(page.get_by_role("heading", name="Fournisseurs", exact=True)).to_be_visible()
     expect(page.locator(".badges .badge-south-south")).to_have_text("Sud-Sud")
     expect(
         page.get_by_role("navigation", name="Navigation principale").get_by_role(

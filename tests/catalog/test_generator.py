@@ -224,3 +224,12 @@ def test_command_reports_rows_and_timing_and_refuses_a_loaded_seed() -> None:
     assert "catalog_entry: 100 rows" in out.getvalue()
     with pytest.raises(CommandError, match="already loaded"):
         call_command("generate_catalogue", entries=100, needs=10, seed=41, stdout=out)
+
+
+def test_generated_entries_are_logged_for_the_search_index(generated: PartnerSource) -> None:
+    from search.models import EntryChange
+
+    entry_ids = set(Entry.objects.filter(source=generated).values_list("pk", flat=True))
+    logged = set(EntryChange.objects.values_list("entry_id", flat=True))
+    assert len(entry_ids) == ENTRIES
+    assert entry_ids <= logged
