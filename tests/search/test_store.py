@@ -3,9 +3,11 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,17 @@ def copy_dir(tmp_path: Path, settings: Any) -> Path:
     return settings.SEARCH_INDEX_DIR
 
 
+@contextmanager
+def rebuild_left_to_the_indexer(copy_dir: Path) -> Iterator[None]:
+    """Hold the copy's lock while a reader asks for a rebuild: the in-process rebuild thread
+    (jobs run in-process in tests) finds the lock held and leaves the rebuild to the test."""
+    with store.writer(copy_dir):
+        yield
+        for thread in threading.enumerate():
+            if thread.name == "search-rebuild":
+                thread.join(timeout=30)
+
+
 def found(copy_dir: Path, text: str) -> list[int]:
     result = store.reader(copy_dir).search(SearchRequest(text=text, facets=()))
     return [hit.entry_id for hit in result.hits]
@@ -47,7 +60,7 @@ def test_without_an_index_the_reader_says_it_is_being_rebuilt_and_asks_for_it(
 ) -> None:
     entry = EntryFactory(title="Biogas digesters for schools")
 
-    with pytest.raises(IndexUnavailable) as unavailable:
+    with rebuild_left_to_the_indexer(copy_dir), pytest.raises(IndexUnavailable) as unavailable:
         store.reader(copy_dir)
 
     assert "being rebuilt" in unavailable.value.message
@@ -71,7 +84,7 @@ def test_a_corrupt_index_makes_the_reader_fail_clearly_and_a_rebuild_repairs_it(
     for path in copy.index_dir(broken).iterdir():
         path.write_bytes(os.urandom(256))
 
-    with pytest.raises(IndexUnavailable) as unavailable:
+    with rebuild_left_to_the_indexer(copy_dir), pytest.raises(IndexUnavailable) as unavailable:
         store.reader(copy_dir)
 
     assert broken in unavailable.value.reason
