@@ -3,53 +3,24 @@ keyboard), a result opened, and the back button bringing the narrowed search bac
 
 import datetime
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from catalog.models import Country, Entry, Organization
+from catalog.models import Entry, Organization
 from search import indexer
+from tests.browser.conftest import SCREENSHOTS
 from tests.factories import EntryFactory, EventFactory, OrganizationFactory, country
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "search.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SCREENSHOT = SCREENSHOTS / "search.png"
 
 
 @pytest.fixture
-def chromium_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # Playwright's sync API runs an event loop in this thread; the ORM would refuse to run
-    # beside it, though nothing here is concurrent.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def indexed_catalogue(transactional_db: None, settings: Any) -> Entry:
-    """Entries about rainwater in Africa and Asia, indexed; returns the Thai workshop. A
-    transactional test empties the database when it ends, so the reference data is loaded
-    again if an earlier one emptied it."""
-    if not Country.objects.exists():
-        call_command("load_reference", verbosity=0)
+def indexed_catalogue(reference_data: None, settings: Any) -> Entry:
+    """Entries about rainwater in Africa and Asia, indexed; returns the Thai workshop."""
     # One explicit build below rather than a catch-up after every row written.
     settings.SEARCH_CATCH_UP_ON_COMMIT = False
     settings.SEARCH_READER_RELOAD_SECONDS = 0

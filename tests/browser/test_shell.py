@@ -1,48 +1,19 @@
 """One real Chromium through the shell: home, a module list, an entry, the language switcher."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from django.core.management import call_command
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from catalog.models import Country, Entry
+from catalog.models import Entry
+from tests.browser.conftest import SCREENSHOTS
 from tests.factories import EntryFactory, EventFactory, NeedFactory, OrganizationFactory, country
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "home.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SCREENSHOT = SCREENSHOTS / "home.png"
 
 
 @pytest.fixture
-def chromium_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # Playwright's sync API runs an event loop in this thread; the ORM would refuse to run
-    # beside it, though nothing here is concurrent.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def catalogue(transactional_db: None) -> Entry:
-    """A few entries from the report's examples. A transactional test empties the database when
-    it ends, so the reference data is loaded again if an earlier one emptied it."""
-    if not Country.objects.exists():
-        call_command("load_reference", verbosity=0)
+def catalogue(reference_data: None) -> Entry:
+    """A few entries from the report's examples."""
     nanjing = OrganizationFactory(
         name="Nanjing Institute of Geography and Limnology", country=country("CHN")
     )
