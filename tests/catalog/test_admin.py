@@ -29,6 +29,7 @@ from catalog.models import (
 )
 from catalog.models.entries import KINDS_BY_MODULE
 from partners.models import PartnerSource
+from search.models import ChangeLogHorizon, SavedSearch
 from tests.factories import (
     EntryFactory,
     EventFactory,
@@ -79,6 +80,8 @@ def sample_data() -> dict[str, Any]:
         EntryFactory(module=module, kind=KINDS_BY_MODULE[module][0])
     NeedFactory()
     Group.objects.create(name="Regional office staff")
+    SavedSearch.objects.create(user=UserFactory(), name="Rainwater", query_string="q=rainwater")
+    ChangeLogHorizon.objects.create(pruned_through=0)
     return {"entry": entry, "organization": southern}
 
 
@@ -615,3 +618,16 @@ def test_autocomplete_finds_countries_for_the_entry_form(admin_client: Client) -
 
     assert response.status_code == 200
     assert [result["text"] for result in response.json()["results"]] == ["Kenya"]
+
+
+def test_the_search_change_log_is_read_only_in_the_admin(
+    admin_client: Client, sample_data: dict[str, Any]
+) -> None:
+    from search.models import EntryChange
+
+    change = EntryChange.objects.first()
+    assert change is not None
+    assert admin_client.get(url(EntryChange, "add")).status_code == 403
+    response = admin_client.post(url(EntryChange, "delete", change.pk), {"post": "yes"})
+    assert response.status_code == 403
+    assert EntryChange.objects.filter(pk=change.pk).exists()
