@@ -19,13 +19,12 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import dj_database_url
-import psycopg2
-from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+# The project's packages come before this folder (whose search.py would shadow `search`).
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scratch_database import recreate_database, server_from_env  # noqa: E402
 
 
 def main() -> None:
@@ -43,43 +42,19 @@ def main() -> None:
     parser.add_argument("--database", default="exchange_bench")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    config = dj_database_url.parse(url) if url else {}
-    if config.get("ENGINE") != "django.db.backends.postgresql":
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
-        )
-    server: dict[str, Any] = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    _recreate(server, config["NAME"], args.database, drop_only=False)
+    server = server_from_env()
+    recreate_database(server, args.database)
     try:
-        _run(args, url.rsplit("/", 1)[0] + "/" + args.database)
+        _run(args, server.url_for(args.database))
     finally:
-        _recreate(server, config["NAME"], args.database, drop_only=True)
+        recreate_database(server, args.database, drop_only=True)
         print(f"Dropped database {args.database}.")
-
-
-def _recreate(server: dict[str, Any], maintenance_db: str, name: str, *, drop_only: bool) -> None:
-    connection = psycopg2.connect(dbname=maintenance_db or "postgres", **server)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if not drop_only:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def _run(args: argparse.Namespace, database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "1")  # no SECRET_KEY needed; queries run through COPY anyway
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

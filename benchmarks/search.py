@@ -45,10 +45,13 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-import psycopg2
-from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+# The project's packages come before this folder (whose search.py would shadow `search`).
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scratch_database import recreate_database, server_from_env  # noqa: E402
+
 QUERIES = 200
 FACETS = ("module", "theme", "region", "cooperation")
 # Concepts are listed most frequent first (catalog/generator/vocabulary.py).
@@ -97,44 +100,21 @@ def main() -> None:
             _watch(args.watch)
         return
 
-    url = os.environ.get("DATABASE_URL", "")
-    config = dj_database_url.parse(url) if url else {}
-    if config.get("ENGINE") != "django.db.backends.postgresql":
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
-        )
-    server: dict[str, Any] = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
+    server = server_from_env()
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     results = []
     for size in sizes:
         index_root = Path(tempfile.mkdtemp(prefix="search-bench-"))
-        database_url = url.rsplit("/", 1)[0] + "/" + args.database
-        _recreate(server, config["NAME"], args.database, drop_only=False)
+        database_url = server.url_for(args.database)
+        recreate_database(server, args.database)
         try:
             results.append(_run_size(args, size, database_url, index_root))
         finally:
             _close_django_connections()
-            _recreate(server, config["NAME"], args.database, drop_only=True)
+            recreate_database(server, args.database, drop_only=True)
             shutil.rmtree(index_root, ignore_errors=True)
             print(f"Dropped database {args.database} and {index_root}.", flush=True)
     _print_summary(results)
-
-
-def _recreate(server: dict[str, Any], maintenance_db: str, name: str, *, drop_only: bool) -> None:
-    connection = psycopg2.connect(dbname=maintenance_db or "postgres", **server)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if not drop_only:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def _setup_django() -> None:
@@ -142,7 +122,6 @@ def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
     # The benchmark runs the indexer itself; no catch-up on commit behind its back.
     os.environ["SEARCH_CATCH_UP_ON_COMMIT"] = "0"
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
