@@ -18,7 +18,7 @@ server of DATABASE_URL, migrates it, loads the reference data and generates N en
 - how long an entry updated through the ORM takes to be seen by a reader in another process,
   after `search.indexer.index_catch_up`;
 - the peak RSS of a process that opens the index read-only and runs the 200 queries (a web
-  worker).
+  worker), with its private memory and the index pages it maps, by index file kind.
 
 Drops the database and the index directory at the end, also when a run fails. See
 benchmarks/README.md for measured figures.
@@ -542,7 +542,7 @@ def _worker_rss(env: dict[str, str], queries_file: Path) -> float:
         check=True,
         timeout=1800,
     ).stdout
-    *details, peak = output.strip().splitlines()
+    *details, peak = output.rstrip().splitlines()
     for line in details:
         print(line)
     return float(peak)
@@ -558,6 +558,21 @@ def _worker(queries_file: Path) -> None:
     for query in json.loads(queries_file.read_text(encoding="utf-8")):
         _search(query)
     status = _proc_status()
+    index_dir = Path(os.environ["SEARCH_INDEX_DIR"]).resolve()
+    mapped, on_disk = _mapped_index_kb(index_dir), _index_files_kb(index_dir)
+    kinds = sorted(
+        (kind for kind in on_disk.keys() | mapped.keys() if on_disk.get(kind, 0) >= 512),
+        key=lambda kind: (-mapped.get(kind, 0), -on_disk.get(kind, 0)),
+    )
+    mapped_kb = sum(mapped.values())
+    print(
+        "  worker: index pages mapped, by file kind (MB resident / on disk): "
+        + ", ".join(
+            f"{k} {mapped.get(k, 0) / 1024:.0f} / {on_disk.get(k, 0) / 1024:.0f}" for k in kinds
+        )
+        + f"; all {mapped_kb / 1024:.0f} / {sum(on_disk.values()) / 1024:.0f}; other files "
+        f"mapped (Python, libraries) {(status.get('RssFile', 0) - mapped_kb) / 1024:.0f}"
+    )
     print(
         f"  worker: at the end RssAnon {status.get('RssAnon', 0) / 1024:.0f} MB (private), "
         f"RssFile {status.get('RssFile', 0) / 1024:.0f} MB (index pages mapped from the page "
@@ -578,6 +593,42 @@ def _proc_status() -> dict[str, int]:
         for name, _, value in (line.partition(":") for line in lines)
         if value.strip().endswith("kB")
     }
+
+
+def _index_kind(path: Path) -> str:
+    """A tantivy file's kind: its last suffix (".idx" postings, ".pos" positions, ".term" term
+    dictionaries, ".fast" fast fields, ".store" stored fields, ".fieldnorm", ".del" deletes)."""
+    return path.suffix.lstrip(".") or path.name
+
+
+def _mapped_index_kb(index_dir: Path) -> dict[str, int]:
+    """Resident kB of this process's mappings of files under `index_dir`, by file kind, from
+    /proc/self/smaps (Linux; empty elsewhere)."""
+    try:
+        lines = Path("/proc/self/smaps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    prefix = f"{index_dir}/"
+    kinds: dict[str, int] = {}
+    kind: str | None = None
+    for line in lines.splitlines():
+        name, _, rest = line.partition(" ")
+        if not name.endswith(":"):  # a mapping: address, perms, offset, device, inode, path
+            columns = rest.split(maxsplit=4)
+            path = columns[4] if len(columns) == 5 else ""
+            kind = _index_kind(Path(path)) if path.startswith(prefix) else None
+        elif kind is not None and name == "Rss:":
+            kinds[kind] = kinds.get(kind, 0) + int(rest.split()[0])
+    return kinds
+
+
+def _index_files_kb(index_dir: Path) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for path in index_dir.rglob("*"):
+        if path.is_file():
+            kind = _index_kind(path)
+            kinds[kind] = kinds.get(kind, 0) + path.stat().st_size // 1024
+    return kinds
 
 
 def _ru_maxrss_mb() -> float:

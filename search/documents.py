@@ -18,9 +18,6 @@ from catalog.models import Country, Entry, EntryProvider, Organization, SdgGoal,
 from search import schema
 from search.analysis import language_key, prepare
 
-# Summary and description kept in the index for snippets; longer descriptions are cut.
-DISPLAY_TEXT_CHARS = 4000
-
 _ENTRY_COLUMNS = (
     "id",
     "module",
@@ -195,8 +192,6 @@ def _text_fields(row: tuple[Any, ...]) -> dict[str, Any]:
         # Titles and summaries give the vocabulary for spelling suggestions; descriptions would
         # add 15% to the indexing time for few words of their own.
         schema.SPELLING: f"{title_text}\n{summary_text}",
-        schema.DISPLAY_TITLE: title.encode(),
-        schema.DISPLAY_TEXT: f"{summary}\n\n{body}"[:DISPLAY_TEXT_CHARS].encode(),
     }
 
 

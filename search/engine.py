@@ -38,6 +38,10 @@ facets.py, highlight.py, spelling.py; the fields in search/schema.py):
 - A `SearchEngine` sees what was committed when it was opened, then after each `commit()` (its
   own) or `reload()`; facet counts are cached until then.
 - Opening a directory whose index has another schema raises `IndexOpenError`: rebuild it.
+- The index stores no text (see search/schema.py): the titles and texts of a page's hits, and
+  of the entry `more_like` starts from, are read from the database, one query, and highlighted
+  with the analyzer of the entry's language. A hit whose entry is gone from the database (the
+  index lags it by seconds) keeps its id, without title nor snippet.
 """
 
 from __future__ import annotations
@@ -49,10 +53,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from tantivy import Document, Index, IndexWriter, Occur, Order, Query, Searcher
 
+from catalog.models import Entry
 from search import bridge, facets, filters, highlight, spelling
 from search import schema as fields
 from search.analysis import language_key, prepare, register_analyzers
@@ -127,14 +133,19 @@ MAX_PAGE_SIZE = 100
 # Past this many hits, a page number is checked against the count before fetching the page.
 DEEP_OFFSET = 10_000
 WRITER_HEAP_BYTES = 256_000_000
+# Summary and description searched for a snippet; the rest of a longer description is not.
+DISPLAY_TEXT_CHARS = 4000
 
 
-def _display(document: Document) -> tuple[str, str, str]:
-    """An indexed entry's language, title, and summary with description, as written."""
-    language = document.get_first(fields.LANGUAGE) or ""
-    title = bytes(document.get_first(fields.DISPLAY_TITLE) or b"").decode()
-    text = bytes(document.get_first(fields.DISPLAY_TEXT) or b"").decode()
-    return str(language), title, text
+def _display(entry_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """Entries' language, title, and summary with description, as written, by id."""
+    rows = Entry.objects.filter(pk__in=entry_ids).values_list(
+        "pk", "language", "title", "summary", Left("body", DISPLAY_TEXT_CHARS)
+    )
+    return {
+        pk: (language, title, f"{summary}\n\n{body}"[:DISPLAY_TEXT_CHARS])
+        for pk, language, title, summary, body in rows
+    }
 
 
 def _page_count(total: int, page_size: int) -> int:
@@ -285,10 +296,12 @@ class SearchEngine:
         """Published entries whose text is most like this entry's, best first; not itself."""
         searcher = self._index.searcher()
         own = Query.term_query(self._schema, fields.ID, int(entry_id))
-        found = searcher.search(own, limit=1).hits
-        if not found or limit < 1:
+        if limit < 1 or not searcher.search(own, limit=1).hits:
             return []
-        language, title, text = _display(searcher.doc(found[0][1]))
+        display = _display([int(entry_id)])
+        if not display:
+            return []
+        language, title, text = display[int(entry_id)]
         key = language_key(language)
         like = Query.more_like_this_document_fields_query(
             self._schema,
@@ -430,10 +443,11 @@ class SearchEngine:
         self, searcher: Searcher, hits: list[tuple[Any, Any]], query: ParsedQuery
     ) -> list[Hit]:
         ids = self._ids(searcher, [address for _key, address in hits])
+        display = _display(ids) if ids else {}
         terms: dict[str, highlight.Terms] = {}
         result = []
-        for entry_id, (key, address) in zip(ids, hits, strict=True):
-            language, title, text = _display(searcher.doc(address))
+        for entry_id, (key, _address) in zip(ids, hits, strict=True):
+            language, title, text = display.get(entry_id, ("", "", ""))
             if language not in terms:
                 terms[language] = highlight.query_terms(query, language)
             result.append(

@@ -4,6 +4,11 @@ Every text field exists once per analyzer language (`title_en`, `body_zh`, ...):
 the pair of its own language, and a query searches all pairs together, each with its analyzer.
 Facet fields are raw (untokenized) fast text fields, multi-valued, so that tantivy's terms
 aggregation counts them; dates are fast date fields for sorting and ranges.
+
+Nothing is stored: the titles and texts that results show and highlight are read from the
+database for the hits of a page (`search.engine`). Stored, they made up more than half of the
+index, and the documents of a page's hits, spread over the whole store, brought most of it into
+a web worker's memory (at 1,000,000 entries, 159 of the 226 MB of index pages it mapped).
 """
 
 from tantivy import Schema, SchemaBuilder
@@ -11,13 +16,10 @@ from tantivy import Schema, SchemaBuilder
 from search.analysis import LANGUAGES, SPELLING_ANALYZER, analyzer_name
 
 # Bump when the fields or analyzers change: an index built with another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ID = "id"
 LANGUAGE = "language"
-# Stored only: the original title and summary + description, for display and snippets.
-DISPLAY_TITLE = "display_title"
-DISPLAY_TEXT = "display_text"
 # The words of the title and summary, lowercased but neither stemmed nor folded: the vocabulary
 # of spelling suggestions.
 SPELLING = "spelling"
@@ -67,12 +69,7 @@ def build_schema() -> Schema:
             builder.add_text_field(name, tokenizer_name=analyzer_name(language))
     builder.add_text_field(SPELLING, tokenizer_name=SPELLING_ANALYZER, index_option="basic")
     for name in KEYWORD_FIELDS:
-        # The language is also stored: snippets are highlighted with its analyzer.
-        builder.add_text_field(
-            name, stored=name == LANGUAGE, fast=True, tokenizer_name="raw", index_option="basic"
-        )
+        builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     for name in DATE_FIELDS:
         builder.add_date_field(name, indexed=True, fast=True)
-    builder.add_bytes_field(DISPLAY_TITLE, stored=True)
-    builder.add_bytes_field(DISPLAY_TEXT, stored=True)
     return builder.build()
