@@ -32,6 +32,7 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py load_reference -v0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py ensure_demo_users --url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py search_catch_up
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

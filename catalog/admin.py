@@ -24,6 +24,7 @@ from catalog.models import (
     Entry,
     EntryLink,
     EntryProvider,
+    EntryReview,
     Event,
     Experience,
     Expertise,
@@ -629,3 +630,21 @@ class SupportKindAdmin(ReferenceAdmin):
 class ReferenceSourceAdmin(ReferenceAdmin):
     list_display = ["key", "rows", "licence", "loaded_at", "source_url"]
     search_fields = ["key"]
+
+
+@admin.register(EntryReview)
+class EntryReviewAdmin(admin.ModelAdmin[EntryReview]):
+    """Moderation decisions, read-only: they are made on the review pages (/moderation/)."""
+
+    list_display = ["entry", "decision", "by", "created_at"]
+    list_filter = ["decision"]
+    list_select_related = ["entry", "by"]
+    raw_id_fields = ["entry", "by"]
+    search_fields = ["entry__title", "comment"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -4,17 +4,33 @@ List and detail querysets prefetch everything their templates touch, so a page c
 number of queries whatever the number of rows (tests/catalog/test_pages.py holds them to it).
 """
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import entries_owned_by
 from catalog.models import (
     Country,
     Entry,
     EntryProvider,
+    EntryReview,
     Organization,
     RegionalOffice,
     SdgTarget,
@@ -324,3 +340,229 @@ def entries_for_export(*, ids: list[int]) -> list[Entry]:
     entries = _with_list_relations(Entry.objects.published().filter(pk__in=ids))
     by_id = {entry.pk: entry for entry in entries.prefetch_related("themes", "sdg_targets")}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# Contributions, moderation and history ---------------------------------------------------------
+
+
+def entries_editable_by(user: Any) -> EntryQuerySet:
+    """The entries `user` may open on the contribution pages: staff all, partners those their
+    organizations lead (accounts.permissions.entries_owned_by), others none."""
+    if getattr(user, "is_active", False) and getattr(user, "is_staff", False):
+        return Entry.objects.all()
+    return Entry.objects.filter(pk__in=entries_owned_by(user).values("pk"))
+
+
+def entry_for_contributor(*, user: Any, pk: int) -> Entry | None:
+    return entries_editable_by(user).filter(pk=pk).first()
+
+
+# Filters of the "My entries" dashboard beside the statuses.
+FLAG_TO_RECONFIRM = "to-reconfirm"
+FLAG_STALE = "stale"
+
+
+@dataclass(frozen=True)
+class ContributorCounts:
+    by_status: list[tuple[str, str, int]]  # (status, label, count)
+    to_reconfirm: int
+    stale: int
+    total: int
+
+
+def contributor_entries(*, user: Any, status: str = "", flag: str = "") -> EntryQuerySet:
+    """The entries of the user's organizations, most recently changed first."""
+    entries = Entry.objects.filter(pk__in=entries_owned_by(user).values("pk"))
+    if status in Entry.Status.values:
+        entries = entries.filter(status=status)
+    if flag == FLAG_TO_RECONFIRM:
+        entries = entries.to_reconfirm()
+    elif flag == FLAG_STALE:
+        entries = entries.stale_now()
+    return entries.prefetch_related(
+        Prefetch(
+            "provider_links",
+            queryset=EntryProvider.objects.filter(role=EntryProvider.Role.LEAD).select_related(
+                "organization"
+            ),
+            to_attr="lead_links",
+        )
+    ).order_by("-updated_at", "-pk")
+
+
+def contributor_counts(*, user: Any) -> ContributorCounts:
+    entries = Entry.objects.filter(pk__in=entries_owned_by(user).values("pk"))
+    per_status = dict(entries.values_list("status").annotate(n=Count("pk")).order_by())
+    return ContributorCounts(
+        by_status=[
+            (status, str(label), per_status.get(status, 0))
+            for status, label in Entry.Status.choices
+        ],
+        to_reconfirm=entries.to_reconfirm().count(),
+        stale=entries.stale_now().count(),
+        total=sum(per_status.values()),
+    )
+
+
+def latest_review(*, entry: Entry) -> EntryReview | None:
+    return entry.reviews.select_related("by").first()
+
+
+def entry_reviews(*, entry: Entry) -> list[EntryReview]:
+    return list(entry.reviews.select_related("by"))
+
+
+@dataclass(frozen=True)
+class ModerationCounts:
+    submitted: int
+    oldest_submitted_at: Any
+    to_reconfirm: int
+    stale: int
+    submitted_needs: int
+
+
+def moderation_queue() -> EntryQuerySet:
+    """Submitted entries, the longest waiting first, with their lead organizations."""
+    return (
+        Entry.objects.filter(status=Entry.Status.SUBMITTED)
+        .select_related("submitted_by")
+        .prefetch_related(
+            Prefetch(
+                "provider_links",
+                queryset=EntryProvider.objects.filter(role=EntryProvider.Role.LEAD).select_related(
+                    "organization"
+                ),
+                to_attr="lead_links",
+            )
+        )
+        .order_by(F("submitted_at").asc(nulls_first=True), "pk")
+    )
+
+
+def moderation_counts() -> ModerationCounts:
+    submitted = Entry.objects.filter(status=Entry.Status.SUBMITTED).aggregate(
+        n=Count("pk"), oldest=Min("submitted_at")
+    )
+    return ModerationCounts(
+        submitted=submitted["n"],
+        oldest_submitted_at=submitted["oldest"],
+        to_reconfirm=Entry.objects.to_reconfirm().count(),
+        stale=Entry.objects.stale_now().count(),
+        submitted_needs=Need.objects.filter(status=Need.Status.SUBMITTED).count(),
+    )
+
+
+def entry_for_review(*, pk: int) -> Entry | None:
+    """Any entry, with what the review page shows (staff only: the view checks)."""
+    return (
+        Entry.objects.select_related("venue_country", "submitted_by", "published_by")
+        .prefetch_related(
+            Prefetch(
+                "provider_links",
+                queryset=EntryProvider.objects.select_related("organization__country").order_by(
+                    _PROVIDER_ROLE_ORDER, "organization__name"
+                ),
+            ),
+            "countries_of_origin",
+            "countries_applied",
+            "themes",
+            "sdg_goals",
+            Prefetch("sdg_targets", queryset=SdgTarget.objects.select_related("goal")),
+            "support_kinds",
+            "links",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    date: Any
+    user: Any
+    action: str
+    changes: list[FieldChange]
+
+
+_HISTORY_ACTIONS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+HISTORY_LIMIT = 15
+
+
+def entry_history(*, entry: Entry, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
+    """The latest `limit` versions of the entry, newest first, each with who saved it and the
+    fields that differ from the version before: choices by label, related rows (foreign keys
+    and many-to-many relations) by name, read in one query per related table."""
+    records = list(
+        entry.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    m2m_names = {field.name for field in Entry.history.model._history_m2m_fields}  # type: ignore[attr-defined]
+    wanted: dict[Any, set[Any]] = {}  # related model -> ids to name
+    raw: list[tuple[Any, list[tuple[Any, Any, Any]]]] = []
+    for newer, older in zip(records[:limit], [*records[1:], None], strict=False):
+        changes = []
+        if older is not None:
+            for change in newer.diff_against(older).changes:
+                field = Entry._meta.get_field(change.field)
+                old, new = change.old, change.new
+                if change.field in m2m_names:
+                    old = {_m2m_target(row) for row in old}
+                    new = {_m2m_target(row) for row in new}
+                    wanted.setdefault(field.related_model, set()).update(old | new)
+                elif field.is_relation:
+                    wanted.setdefault(field.related_model, set()).update({old, new} - {None})
+                changes.append((field, old, new))
+        raw.append((newer, changes))
+    names = {
+        model: {pk: str(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
+        for model, ids in wanted.items()
+    }
+    return [
+        HistoryRow(
+            date=record.history_date,
+            user=record.history_user,
+            action=str(_HISTORY_ACTIONS.get(record.history_type, record.history_type)),
+            changes=[
+                FieldChange(
+                    field=str(field.verbose_name),
+                    old=_shown_value(field, old, names),
+                    new=_shown_value(field, new, names),
+                )
+                for field, old, new in changes
+            ],
+        )
+        for record, changes in raw
+    ]
+
+
+def _shown_value(field: Any, value: Any, names: dict[Any, dict[Any, str]]) -> str:
+    if value is None or value == "" or value == set():
+        return "—"
+    if field.many_to_many:
+        related = names[field.related_model]
+        return ", ".join(sorted(related.get(pk, str(pk)) for pk in value))
+    if field.is_relation:
+        return names[field.related_model].get(value, str(value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return formats.localize(timezone.localtime(value))
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, datetime.date):
+        return str(formats.localize(value))
+    return str(value)
+
+
+def _m2m_target(row: dict[str, Any]) -> int:
+    """The related object's id in a row of a many-to-many history table ({"entry": 1,
+    "country": 7})."""
+    return next(value for key, value in row.items() if key != "entry")

@@ -4,6 +4,9 @@ type, providers, countries and SDG targets without scraping the HTML.
 The JSON goes inside a <script> element, where the HTML parser ends the element at the first
 `</script>` whatever the JSON says: `json_ld_script` escapes <, > and & as JSON unicode escapes,
 which leaves the data the same for a JSON parser.
+
+The contact person of an entry (`contact_name`, `contact_email`) is personal data, shown only to
+signed-in users: it is never part of this public data (tests/catalog/test_contacts_privacy.py).
 """
 
 import json

@@ -38,12 +38,18 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "axes",
+    "rules",
+    "simple_history",
     "accounts",
     "catalog",
     "matching",
     "partners",
     "reports",
     "search",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +62,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Records who made each change in the history of needs and entries.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "exchange.urls"
@@ -73,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "exchange.context_processors.portal",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -89,6 +101,56 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in while an account or address is locked out after failed attempts.
+    "axes.backends.AxesStandaloneBackend",
+    # Object-level rules (accounts/permissions.py): `user.has_perm("needs.edit", need)`.
+    "rules.permissions.ObjectPermissionBackend",
+    # Sign-in by e-mail address; also Django's model permissions for the admin.
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+
+# Accounts (django-allauth): sign-in by e-mail, which must be verified; sign-up only through an
+# invitation (accounts/adapters.py). Failed sign-ins, sign-ups and password resets are rate
+# limited through the cache; django-axes locks an address out after repeated failures.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.InvitationSignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[South-South Exchange] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": env_str("RATE_LIMIT_SIGNUP", "20/m/ip"),
+    "reset_password": env_str("RATE_LIMIT_RESET_PASSWORD", "20/m/ip,5/m/key"),
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    # The portal's own forms for people without an account (accounts/views.py).
+    "request_access": env_str("RATE_LIMIT_REQUEST_ACCESS", "10/h/ip,3/h/key"),
+    "request_erasure": env_str("RATE_LIMIT_REQUEST_ERASURE", "10/h/ip,3/h/key"),
+}
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with {"email": ...}, not the form's field name (accounts/adapters.py).
+AXES_USERNAME_CALLABLE = "accounts.adapters.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -144,6 +206,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "search.digest_tasks.saved_search_digest_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "notifications-daily-digest": {
+        "task": "notifications.tasks.notification_digest_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # Immediate e-mails that did not go out (lost message, retries exhausted).
+    "notifications-email-sweep": {
+        "task": "notifications.tasks.notification_email_sweep_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Asks partners to reconfirm entries not confirmed for ENTRY_RECONFIRM_AFTER_DAYS.
+    "catalog-reconfirm-reminders": {
+        "task": "catalog.tasks.entries_remind_reconfirm_task",
+        "schedule": crontab(hour=5, minute=40),
+    },
 }
 if SEARCH_CATCH_UP_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["search-catch-up"] = {
@@ -152,6 +228,11 @@ if SEARCH_CATCH_UP_SECONDS > 0:
         # A worker busy elsewhere drops the runs it missed rather than queueing them up.
         "options": {"expires": SEARCH_CATCH_UP_SECONDS * 2},
     }
+
+# Catalogue entries not confirmed by their owners for this many days are "to reconfirm" (the
+# owners are reminded); after ENTRY_STALE_AFTER_DAYS they are shown as stale.
+ENTRY_RECONFIRM_AFTER_DAYS = env_int("ENTRY_RECONFIRM_AFTER_DAYS", 365)
+ENTRY_STALE_AFTER_DAYS = env_int("ENTRY_STALE_AFTER_DAYS", 365 + 90)
 
 # Which countries count as "Southern" beyond the documented rule (catalog/reference.py), e.g.
 # economies in transition: a comma-separated list of ISO 3166 alpha-3 codes.
@@ -187,6 +268,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Largest spreadsheet accepted by the bulk import of needs (/needs/import/), in bytes.
+NEEDS_IMPORT_MAX_BYTES = env_int("NEEDS_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
 # E-mail: the environment variables keep Django's classic names (EMAIL_HOST, ...).
 _EMAIL_BACKEND = env_str(
@@ -205,6 +288,8 @@ if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
         "use_tls": env_bool("EMAIL_USE_TLS", False),
         "timeout": env_int("EMAIL_TIMEOUT", 20),
     }
+elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    _EMAIL_OPTIONS = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
 MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "South-South Exchange <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -219,7 +304,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+# Sessions end after a working day without activity (each request renews the cookie).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz is probed over plain HTTP by load balancers and compose health checks.

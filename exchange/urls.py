@@ -7,8 +7,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    # Django's login and logout until the accounts issue brings sign-up and profiles.
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The portal's own account pages (profile, invitations, organizations) beside allauth's.
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("needs/import/", include("matching.import_urls")),
+    path("needs/", include("matching.urls")),
+    path("inbox/", include("notifications.urls")),
     path("search/", include("search.urls")),
     path("", include("catalog.urls")),
 ]

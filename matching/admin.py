@@ -14,7 +14,7 @@ from accounts.admin import staff_user
 from accounts.models import User
 from catalog.admin import m2m_options
 from exchange.errors import ApplicationError
-from matching.models import Need
+from matching.models import Need, NeedReview
 from matching.services import need_close, need_open, need_submit, need_validate
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -48,8 +48,31 @@ class CloseNeedsForm(forms.Form):
     )
 
 
+class NeedReviewInline(admin.TabularInline[NeedReview, Need]):
+    """Screening decisions, read-only: they are made on the screening page (or by the actions
+    below), never typed in."""
+
+    model = NeedReview
+    extra = 0
+    can_delete = False
+    fields = (
+        "created_at",
+        "by",
+        "decision",
+        "fits_national_priorities",
+        "ldc_sids_priority",
+        "is_clear",
+        "comment",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Need)
 class NeedAdmin(admin.ModelAdmin[Need]):
+    inlines = [NeedReviewInline]
     list_display = [
         "title",
         "status",
@@ -105,6 +128,10 @@ class NeedAdmin(admin.ModelAdmin[Need]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Need]:
         return super().get_queryset(request).prefetch_related("countries")
+
+    def get_inlines(self, request: HttpRequest, obj: Need | None) -> list[type[Any]]:
+        # A new need has no screening yet; without the inline its form posts no formset.
+        return list(self.inlines) if obj is not None else []
 
     @admin.display(description=_("countries"))
     def country_list(self, obj: Need) -> str:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Country, RegionalOffice, SdgGoal, SdgTarget, SupportKind, Theme
 from catalog.models.entries import CONTENT_LANGUAGES
+from exchange.history import History
 
 
 class NeedQuerySet(models.QuerySet["Need"]):
@@ -101,11 +102,18 @@ class Need(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     closed_reason = models.TextField(blank=True)
+    # Sent with the first step of the web form: a double click on "create" finds the need the
+    # first click made instead of making a second one.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = NeedQuerySet.as_manager()
+    # Who changed what and when, shown to staff on each need (django-simple-history).
+    history = History(
+        m2m_fields=[countries, themes, sdg_targets, support_kinds], excluded_fields=["updated_at"]
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -132,3 +140,44 @@ class Need(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class NeedReview(models.Model):
+    """One screening decision of programme staff on a submitted need, with the answers to the
+    screening criteria; a returned need goes back to draft and its officers read the comment."""
+
+    class Decision(models.TextChoices):
+        VALIDATED = "validated", _("Validated")
+        RETURNED = "returned", _("Returned with comments")
+
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="reviews")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    # The screening criteria shown on the form; None when the decision was taken elsewhere
+    # (e.g. the admin's bulk action), which asks no questions.
+    fits_national_priorities = models.BooleanField(
+        _("fits national priorities"), null=True, blank=True
+    )
+    ldc_sids_priority = models.BooleanField(_("LDC/LLDC/SIDS priority"), null=True, blank=True)
+    is_clear = models.BooleanField(_("clearly stated"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="returned") | ~Q(comment=""),
+                name="need_review_returned_has_comment",
+                violation_error_message=_("A returned need must say what to change."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need} · {self.get_decision_display()}"

@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Invitation, Membership, Role, User
 from catalog.models import (
     Country,
     Entry,
@@ -16,6 +16,7 @@ from catalog.models import (
     Theme,
 )
 from matching.models import Need
+from notifications.models import Notification
 from partners.models import PartnerSource
 
 
@@ -41,10 +42,31 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save(update_fields=["password"])
 
 
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """An unread notification, not yet e-mailed, stored directly (not through `notify()`)."""
+
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory("tests.factories.UserFactory")
+    kind = Notification.Kind.PUBLISHED
+    subject = factory.Sequence(lambda n: f"Your entry {n} is published")
+    body = "Programme staff published it; it now appears in search."
+    url = "/"
+
+
 class StaffUserFactory(UserFactory):
     """Programme staff: may moderate entries and needs, and sign in to the admin."""
 
     is_staff = True
+
+
+class OfficerFactory(UserFactory):
+    """A regional office officer, of the Africa office unless `regional_office=...`."""
+
+    regional_office = factory.LazyFunction(
+        lambda: RegionalOffice.objects.get(code=RegionalOffice.Code.AFRICA)
+    )
 
 
 class PartnerSourceFactory(factory.django.DjangoModelFactory):
@@ -62,6 +84,29 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Organization {n}")
     type = Organization.Type.CENTRE_OF_EXCELLENCE
     country = factory.LazyFunction(lambda: country("KEN"))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A partner contributor of a new Kenyan organization; pass `organization=` or `role=`."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Membership.Role.CONTRIBUTOR
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation to join a new Kenyan organization as a partner contributor."""
+
+    class Meta:
+        model = Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Role.PARTNER_CONTRIBUTOR
+    expires_at = factory.LazyFunction(lambda: timezone.now() + Invitation.VALID_FOR)
 
 
 class EntryFactory(factory.django.DjangoModelFactory):

@@ -19,12 +19,14 @@ from catalog.models.reference import (
     SupportKind,
     Theme,
 )
+from catalog.models.reviews import EntryReview
 
 __all__ = [
     "Country",
     "Entry",
     "EntryLink",
     "EntryProvider",
+    "EntryReview",
     "Event",
     "Experience",
     "Expertise",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models.organizations import Organization
 from catalog.models.reference import Country, SdgGoal, SdgTarget, SupportKind, Theme
+from exchange.history import History
 
 
 class Module(models.TextChoices):
@@ -105,6 +106,27 @@ class EntryQuerySet(models.QuerySet["Entry"]):
         return self.filter(
             Q(last_confirmed_on__lt=confirmed_before) | Q(last_confirmed_on__isnull=True)
         )
+
+    def to_reconfirm(self, *, today: datetime.date | None = None) -> "EntryQuerySet":
+        """Published entries not confirmed for ENTRY_RECONFIRM_AFTER_DAYS: their owners are asked
+        to confirm them (`Entry.needs_reconfirmation`)."""
+        return self.published().stale(confirmed_before=reconfirm_cutoff(today))
+
+    def stale_now(self, *, today: datetime.date | None = None) -> "EntryQuerySet":
+        """Published entries not confirmed for ENTRY_STALE_AFTER_DAYS (`Entry.is_stale`)."""
+        return self.published().stale(confirmed_before=stale_cutoff(today))
+
+
+def reconfirm_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Entries last confirmed before this day are to be reconfirmed."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.ENTRY_RECONFIRM_AFTER_DAYS)
+
+
+def stale_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Entries last confirmed before this day are stale: shown as possibly out of date."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.ENTRY_STALE_AFTER_DAYS)
 
 
 def _provider_exists(*, southern: bool) -> Exists:
@@ -202,8 +224,19 @@ class Entry(models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the owners were last asked to reconfirm the entry; cleared when it is confirmed, so
+    # the reminder task (catalog/tasks.py) asks once per period without confirmation.
+    reconfirm_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The key of the contribution form that created the entry: a second POST of the same form
+    # (a double click) finds this entry instead of creating another.
+    creation_key = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
+    # Who changed what and when, shown to staff on each entry (django-simple-history).
+    history = History(
+        m2m_fields=[countries_of_origin, countries_applied, themes, sdg_targets],
+        excluded_fields=["updated_at", "reconfirm_reminded_at", "creation_key"],
+    )
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
@@ -218,6 +251,8 @@ class Entry(models.Model):
         ]
         constraints = [
             # Upserts from partner sync look entries up by (source, external_id).
+            # Contribution forms look the entry they created up by this key.
+            models.UniqueConstraint(fields=["creation_key"], name="entry_unique_creation_key"),
             models.UniqueConstraint(
                 fields=["source", "external_id"],
                 condition=~Q(external_id=""),
@@ -280,6 +315,20 @@ class Entry(models.Model):
         if self.ends_on or self.starts_on:
             return (self.ends_on or self.starts_on or today) >= today
         return True
+
+    @property
+    def needs_reconfirmation(self) -> bool:
+        """Published and not confirmed for ENTRY_RECONFIRM_AFTER_DAYS: "to reconfirm"."""
+        return self.status == self.Status.PUBLISHED and (
+            self.last_confirmed_on is None or self.last_confirmed_on < reconfirm_cutoff()
+        )
+
+    @property
+    def is_stale(self) -> bool:
+        """Published and not confirmed for ENTRY_STALE_AFTER_DAYS: possibly out of date."""
+        return self.status == self.Status.PUBLISHED and (
+            self.last_confirmed_on is None or self.last_confirmed_on < stale_cutoff()
+        )
 
     @property
     def cooperation(self) -> "Entry.Cooperation":

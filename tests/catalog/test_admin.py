@@ -4,6 +4,8 @@ import datetime
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
@@ -14,11 +16,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import (
+    AccessRequest,
+    ErasureRequest,
+    Invitation,
+    Membership,
+    Role,
+    User,
+)
 from catalog.models import (
     Country,
     Entry,
     EntryLink,
+    EntryReview,
     Organization,
     ReferenceSource,
     RegionalOffice,
@@ -80,8 +90,26 @@ def sample_data() -> dict[str, Any]:
         EntryFactory(module=module, kind=KINDS_BY_MODULE[module][0])
     NeedFactory()
     Group.objects.create(name="Regional office staff")
-    SavedSearch.objects.create(user=UserFactory(), name="Rainwater", query_string="q=rainwater")
+    user = UserFactory()
+    SavedSearch.objects.create(user=user, name="Rainwater", query_string="q=rainwater")
+    user.notifications.create(kind="published", subject="Your entry is published", url="/")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    AccessAttempt.objects.create(
+        username=user.email, ip_address="192.0.2.1", user_agent="test", failures_since_start=1
+    )
+    AccessLog.objects.create(username=user.email, ip_address="192.0.2.1", user_agent="test")
+    AccessFailureLog.objects.create(username=user.email, ip_address="192.0.2.1", user_agent="test")
+    Membership.objects.create(user=user, organization=southern)
+    Invitation.objects.create(
+        email="invited@example.org",
+        organization=southern,
+        role=Role.PARTNER_CONTRIBUTOR,
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+    )
+    AccessRequest.objects.create(name="Amina", email="amina@example.org", role=Role.OFFICER)
+    ErasureRequest.objects.create(email="former@example.org")
     ChangeLogHorizon.objects.create(pruned_through=0)
+    EntryReview.objects.create(entry=entry, by=user, decision=EntryReview.Decision.PUBLISHED)
     return {"entry": entry, "organization": southern}
 
 

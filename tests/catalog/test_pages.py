@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
+from accounts.models import User
 from catalog.models import Entry, EntryLink, EntryProvider, Organization, SdgTarget, Theme
 from partners.models import PartnerSource
 from tests.factories import (
@@ -15,6 +16,7 @@ from tests.factories import (
     NeedFactory,
     OrganizationFactory,
     PartnerSourceFactory,
+    UserFactory,
     country,
 )
 
@@ -317,6 +319,9 @@ def test_entry_detail_shows_every_field(
         role=EntryProvider.Role.FUNDER,
     )
 
+    # Signed in: the contact person is shown only to signed-in users (test_contacts_privacy.py).
+    user: User = UserFactory()
+    client.force_login(user)
     response = client.get(f"/technologies/{entry.pk}/")
 
     assert response.status_code == 200

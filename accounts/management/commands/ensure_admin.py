@@ -3,6 +3,7 @@
 import secrets
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n", encoding="utf-8")
             password_file.chmod(0o600)
+        admin = User.objects.get(email=email)
+        # allauth asks for a verified address before it lets anyone sign in on the portal.
+        EmailAddress.objects.get_or_create(
+            user=admin, email=email, defaults={"verified": True, "primary": True}
+        )
         if password_file.exists():
             password = password_file.read_text(encoding="utf-8").strip()
         else:
