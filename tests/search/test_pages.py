@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -957,3 +958,27 @@ def test_facet_labels_follow_the_page_language(client: Client, catalogue: dict[s
     assert '<label for="facet-region-002">Afrique <span' in html
     assert '<label for="facet-country-THA">Thaïlande <span' in html
     assert '<label for="facet-cooperation-triangular">Triangulaire <span' in html
+
+
+def test_stale_entries_are_marked_in_search_results_and_module_lists(
+    client: Client, index_dir: Path, kenyan_centre: Organization
+) -> None:
+    today = timezone.localdate()
+    stale = EntryFactory(
+        title="Rainwater cisterns, unconfirmed",
+        providers=[kenyan_centre],
+        last_confirmed_on=today - datetime.timedelta(days=settings.ENTRY_STALE_AFTER_DAYS + 1),
+    )
+    fresh = EntryFactory(title="Rainwater cisterns, confirmed", providers=[kenyan_centre])
+    build_index()
+
+    results = client.get("/search/?q=cisterns").content.decode()
+    listing = client.get("/technologies/").content.decode()
+
+    for html in (results, listing):
+        cards = re.split(r'<article class="card entry-card', html)[1:]
+        links = {entry.pk: f'href="/technologies/{entry.pk}/"' for entry in (stale, fresh)}
+        by_pk = {pk: card for card in cards for pk, link in links.items() if link in card}
+        assert set(by_pk) == {stale.pk, fresh.pk}
+        assert 'class="badge badge-stale"' in by_pk[stale.pk]
+        assert "badge-stale" not in by_pk[fresh.pk]
