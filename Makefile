@@ -34,6 +34,7 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py ensure_demo_users --url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py search_catch_up
+	$(BIN)/python manage.py matching_refresh
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Debian's Chromium drives the browser tests; as root it is installed here when missing.

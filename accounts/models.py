@@ -302,3 +302,74 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> "ApiKeyQuerySet":
+        """Neither revoked nor expired."""
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    """A key an external system uses to call the REST API for an organization.
+
+    The full key is `sse_<prefix>_<secret>`; only the prefix (to find the row) and a SHA-256
+    hash of the secret are stored, so the key is shown once, when it is created. What a key may
+    do: accounts/permissions.py, "API keys".
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE_ENTRIES = "write-entries", _("Write catalogue entries")
+        WRITE_NEEDS = "write-needs", _("Write needs")
+        MANAGE_MATCHES = "manage-matches", _("Manage matches")
+
+    organization = models.ForeignKey(
+        "catalog.Organization",
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("organization"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys_created")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A double-submitted form makes one key: names are unique among an
+            # organization's keys that are not revoked.
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                condition=Q(revoked_at__isnull=True),
+                name="api_key_unique_active_name",
+                violation_error_message=_("The organization already has a key with this name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

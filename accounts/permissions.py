@@ -9,16 +9,22 @@ predicates below) or call the predicates directly. The roles are described on `a
 - Entries belong to the organizations that lead them (`EntryProvider.Role.LEAD`); any member of
   such an organization edits them and submits them for moderation; staff moderate.
 - Organizations are managed (profile, colleagues) by their partner administrators and by staff.
+- Matches of a need with an entry: staff and the officers of the need's office see all of a
+  need's matches and take every step (refresh the suggestions, shortlist, decline...). Members of
+  the organization leading the entry see the matches of their entries once someone followed
+  them up (past "suggested") and record what the provider side knows: contacted, agreed,
+  implementation started, completed, withdrawn. Shortlisting and declining are the need side's
+  decisions; suggestions stay internal to it.
 """
 
 from typing import Any
 
 import rules
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.models import Membership, User
+from accounts.models import ApiKey, Membership, User
 from catalog.models import Entry, EntryProvider, Organization
-from matching.models import Need
+from matching.models import Match, Need
 
 
 def _user(user: Any) -> User | None:
@@ -121,6 +127,38 @@ def needs_visible_to(user: Any) -> QuerySet[Need]:
     return public
 
 
+@rules.predicate
+def is_match_need_officer(user: Any, match: Match | None) -> bool:
+    return match is not None and is_need_officer(user, match.need)
+
+
+@rules.predicate
+def is_match_provider(user: Any, match: Match | None) -> bool:
+    """A member of the organization leading the match's entry, once the match is followed."""
+    return (
+        match is not None
+        and match.status != Match.Status.SUGGESTED
+        and owns_entry(user, match.entry)
+    )
+
+
+def matches_visible_to(user: Any) -> QuerySet[Match]:
+    """The matches `user` may see: every match view starts from this queryset."""
+    signed_in = _user(user)
+    if signed_in is None:
+        return Match.objects.none()
+    if signed_in.is_staff:
+        return Match.objects.all()
+    provider = Match.objects.exclude(status=Match.Status.SUGGESTED).filter(
+        entry__in=entries_owned_by(signed_in)
+    )
+    if signed_in.regional_office_id is not None:
+        return (
+            Match.objects.filter(need__regional_office_id=signed_in.regional_office_id) | provider
+        )
+    return provider
+
+
 rules.add_perm("needs.view", is_programme_staff | is_need_officer | is_public_need)
 rules.add_perm("needs.create", is_programme_staff | is_officer)
 rules.add_perm("needs.edit", is_programme_staff | (is_need_officer & is_draft))
@@ -135,7 +173,88 @@ rules.add_perm("entries.submit", is_programme_staff | (owns_entry & is_draft))
 rules.add_perm("entries.moderate", is_programme_staff)
 rules.add_perm("entries.view_history", is_programme_staff)
 rules.add_perm("needs.view_history", is_programme_staff)
+# A need's matches: see them all and refresh its suggestions.
+rules.add_perm("needs.matches", is_programme_staff | is_need_officer)
+
+rules.add_perm("matches.view", is_programme_staff | is_match_need_officer | is_match_provider)
+# Every step of a match (shortlist, decline...): the need side.
+rules.add_perm("matches.act", is_programme_staff | is_match_need_officer)
+# What either side can attest to: contacted, agreed, implementation, completion, withdrawal.
+rules.add_perm("matches.respond", is_programme_staff | is_match_need_officer | is_match_provider)
 
 rules.add_perm("organizations.manage", is_programme_staff | administers_organization)
 rules.add_perm("people.view_contacts", rules.is_authenticated & rules.is_active)
 rules.add_perm("people.erase", is_programme_staff)
+
+
+# API keys --------------------------------------------------------------------------------------
+# A key (accounts.ApiKey) acts for its organization, within its scopes, with the rights a partner
+# contributor of that organization has in the browser, and never more, even when a member of
+# staff created it. What it writes is recorded as written by its creator.
+# - read: published entries and every entry its organization leads; public needs, and those
+#   of its creator's regional office when the creator is an officer.
+# - write-entries: create entries led by its organization; change the entries it leads
+#   ("entries.edit") and submit their drafts ("entries.submit").
+# - write-needs: an officer's rights on needs ("needs.create", "needs.edit", "needs.submit"),
+#   only when the key's creator is a regional office officer; refused otherwise.
+# - manage-matches: the matches endpoints (not yet in the API).
+
+
+def entries_visible_to(user: Any) -> QuerySet[Entry]:
+    """The entries `user` may read: published ones, those of the user's organizations, all of
+    them for staff. Every API entry view starts from this queryset."""
+    signed_in = _user(user)
+    if signed_in is not None and signed_in.is_staff:
+        return Entry.objects.all()
+    published = Q(status=Entry.Status.PUBLISHED)
+    if signed_in is None:
+        return Entry.objects.filter(published)
+    return Entry.objects.filter(published | Q(pk__in=entries_owned_by(signed_in).values("pk")))
+
+
+def _led_by(organization_id: int) -> QuerySet[EntryProvider]:
+    return EntryProvider.objects.filter(
+        organization_id=organization_id, role=EntryProvider.Role.LEAD
+    )
+
+
+def entries_visible_to_key(key: ApiKey) -> QuerySet[Entry]:
+    return Entry.objects.filter(
+        Q(status=Entry.Status.PUBLISHED) | Q(pk__in=_led_by(key.organization_id).values("entry_id"))
+    )
+
+
+def needs_visible_to_key(key: ApiKey) -> QuerySet[Need]:
+    public = Need.objects.filter(status__in=(Need.Status.OPEN, Need.Status.MATCHED))
+    creator = _user(key.created_by)
+    if creator is not None and creator.regional_office_id is not None:
+        return Need.objects.filter(regional_office_id=creator.regional_office_id) | public
+    return public
+
+
+def api_key_may(key: ApiKey, perm: str, obj: Any = None) -> bool:
+    """Whether `key` may do `perm` (a permission name of the rules above) on `obj`."""
+    if not key.is_active or _user(key.created_by) is None:
+        return False
+    creator = key.created_by
+    if perm.startswith("entries."):
+        if not key.has_scope(ApiKey.Scope.WRITE_ENTRIES):
+            return False
+        if perm == "entries.create":
+            return True
+        leads = obj is not None and _led_by(key.organization_id).filter(entry=obj).exists()
+        if perm == "entries.edit":
+            return leads
+        if perm == "entries.submit":
+            return leads and obj.status == Entry.Status.DRAFT
+        return False
+    if perm.startswith("needs."):
+        if perm == "needs.view":
+            return bool(is_public_need(creator, obj) or is_need_officer(creator, obj))
+        if not key.has_scope(ApiKey.Scope.WRITE_NEEDS):
+            return False
+        if perm == "needs.create":
+            return bool(is_officer(creator))
+        if perm in ("needs.edit", "needs.submit"):
+            return bool(is_need_officer(creator, obj) and is_draft(creator, obj))
+    return False

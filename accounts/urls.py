@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import api_key_views, views
 
 app_name = "accounts"
 
@@ -30,6 +30,12 @@ urlpatterns = [
         name="membership_remove",
     ),
     path("organizations/<int:pk>/profile/", views.organization_edit, name="organization_edit"),
+    path("organizations/<int:pk>/api-keys/", api_key_views.api_key_list, name="api_key_list"),
+    path(
+        "organizations/<int:pk>/api-keys/<int:key_pk>/revoke/",
+        api_key_views.api_key_revoke,
+        name="api_key_revoke",
+    ),
     path("privacy/erase/", views.erasure_request, name="erasure_request"),
     path("privacy/erase/sent/", views.erasure_request_sent, name="erasure_request_sent"),
     path("privacy/confirm/<str:key>/", views.erasure_confirm, name="erasure_confirm"),

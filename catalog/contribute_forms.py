@@ -112,6 +112,27 @@ class EntryContributionForm(forms.ModelForm[Entry]):
             ("", "---------"),
             *((k, Kind(k).label) for k in KINDS_BY_MODULE[module]),
         ]
+        if self.instance.pk:
+            self._mark_suggested_tags()
+
+    def _mark_suggested_tags(self) -> None:
+        """Label the SDG targets and themes that the entry's text suggests (matching.tagging)
+        "(suggested)", as the need form does; the contributor confirms them by choosing."""
+        from matching.tagging import suggest_tag_codes
+
+        entry = self.instance
+        codes = suggest_tag_codes(f"{entry.title}\n{entry.summary}\n{entry.body}")
+        suggested = _("suggested")
+        for name, chosen in (("sdg_targets", codes.sdg_targets), ("themes", codes.themes)):
+            field = self.fields.get(name)
+            if field is None or not chosen:
+                continue
+            label = field.label_from_instance  # type: ignore[attr-defined]
+            field.label_from_instance = (  # type: ignore[attr-defined]
+                lambda obj, label=label, chosen=set(chosen): (
+                    f"{label(obj)} ({suggested})" if obj.code in chosen else label(obj)
+                )
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

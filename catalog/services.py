@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User
 from catalog.models import Entry, EntryLink, EntryProvider, EntryReview, Organization
 from exchange.errors import ApplicationError
+from matching.tasks import enqueue_entry_refresh
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -160,6 +161,8 @@ def entry_publish(*, entry: Entry, by: User, comment: str = "") -> Entry:
         body=comment.strip(),
         url=reverse("catalog:entry_detail", kwargs={"module": entry.module, "pk": entry.pk}),
     )
+    # The open needs it could serve get it among their suggestions.
+    enqueue_entry_refresh(entry.pk)
     return entry
 
 
@@ -202,10 +205,13 @@ def entry_archive(*, entry: Entry, by: User) -> Entry:
             "Only a published entry can be archived; "
             f"this entry is {entry.get_status_display().lower()}."
         )
-    return _save(
+    _save(
         entry,
         changes={"status": Status.ARCHIVED, "archived_at": timezone.now(), "archived_by": by},
     )
+    # Off the portal: it leaves the needs' suggestions.
+    enqueue_entry_refresh(entry.pk)
+    return entry
 
 
 @transaction.atomic
@@ -431,6 +437,8 @@ def entry_update(
             % {"user": by, "title": entry.title},
             url=_review_url(entry),
         )
+    if changed and entry.status == Status.PUBLISHED:
+        enqueue_entry_refresh(entry.pk)
     if submit and entry.status == Status.DRAFT:
         entry_submit(entry=entry, by=by)
     return entry

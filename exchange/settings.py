@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "axes",
     "rules",
     "simple_history",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "catalog",
     "matching",
@@ -220,6 +224,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "catalog.tasks.entries_remind_reconfirm_task",
         "schedule": crontab(hour=5, minute=40),
     },
+    # Tells the officers of each need about its new strong matches: one notification a day.
+    "matching-strong-matches": {
+        "task": "matching.tasks.notify_strong_matches",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 if SEARCH_CATCH_UP_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["search-catch-up"] = {
@@ -233,6 +242,13 @@ if SEARCH_CATCH_UP_SECONDS > 0:
 # owners are reminded); after ENTRY_STALE_AFTER_DAYS they are shown as stale.
 ENTRY_RECONFIRM_AFTER_DAYS = env_int("ENTRY_RECONFIRM_AFTER_DAYS", 365)
 ENTRY_STALE_AFTER_DAYS = env_int("ENTRY_STALE_AFTER_DAYS", 365 + 90)
+
+# Matching (matching/services.py): how many suggestions each open need keeps; how many open
+# needs an entry's change refreshes at most; from which score (in percent) a suggestion is a
+# strong match, which the need's officers are told about in a daily digest.
+MATCH_SUGGESTIONS_PER_NEED = env_int("MATCH_SUGGESTIONS_PER_NEED", 20)
+MATCH_REFRESH_NEEDS_PER_ENTRY = env_int("MATCH_REFRESH_NEEDS_PER_ENTRY", 50)
+MATCH_STRONG_THRESHOLD = env_int("MATCH_STRONG_THRESHOLD_PERCENT", 60) / 100
 
 # Which countries count as "Southern" beyond the documented rule (catalog/reference.py), e.g.
 # economies in transition: a comma-separated list of ISO 3166 alpha-3 codes.
@@ -321,3 +337,54 @@ LOGGING = {
 }
 
 PORTAL_VERSION = "0.1.0"
+
+# REST API at /api/v1/ (README, "REST API"). Errors are RFC 9457 problem details
+# (exchange/api_errors.py); API keys per organization (accounts/api/authentication.py) are
+# throttled per key, anonymous clients per address.
+API_KEY_THROTTLE_RATE = env_str("API_KEY_THROTTLE_RATE", "1200/hour")
+API_ANON_THROTTLE_RATE = env_str("API_ANON_THROTTLE_RATE", "600/hour")
+API_USER_THROTTLE_RATE = env_str("API_USER_THROTTLE_RATE", "2400/hour")
+# Largest request body the API (and every form) accepts: larger ones get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["exchange.api_support.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api.throttling.ApiKeyThrottle",
+        "accounts.api.throttling.AnonymousThrottle",
+        "accounts.api.throttling.SessionUserThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["exchange.api_support.BoundedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "exchange.api_support.UpdatedCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "exchange.api_schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "exchange.api_errors.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "South-South Exchange API",
+    "DESCRIPTION": (
+        "The catalogue of Southern solutions, capacity-building needs and reference vocabularies "
+        "of South-South Exchange. Errors are RFC 9457 problem details "
+        "(application/problem+json). Authenticate with `Authorization: Bearer <api key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SupportKindCodeEnum": "catalog.models.reference.SupportKind.Code",
+        "RegionalOfficeCodeEnum": "catalog.models.reference.RegionalOffice.Code",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "exchange.api_errors.add_problem_responses",
+    ],
+}

@@ -6,6 +6,7 @@ from exchange import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("exchange.api_router")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The portal's own account pages (profile, invitations, organizations) beside allauth's.
     path("accounts/", include("accounts.urls")),

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -14,8 +15,9 @@ from accounts.admin import staff_user
 from accounts.models import User
 from catalog.admin import m2m_options
 from exchange.errors import ApplicationError
-from matching.models import Need, NeedReview
+from matching.models import Match, Need, NeedReview, RankingWeights
 from matching.services import need_close, need_open, need_submit, need_validate
+from matching.tasks import enqueue_need_refresh, refresh_open_needs
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -142,6 +144,12 @@ class NeedAdmin(admin.ModelAdmin[Need]):
             obj.created_by = staff_user(request)
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A need changed while open is ranked again (its countries, targets... are saved here).
+        if form.instance.status in (Need.Status.OPEN, Need.Status.MATCHED):
+            enqueue_need_refresh(form.instance.pk)
+
     def _apply(
         self,
         request: HttpRequest,
@@ -232,4 +240,73 @@ class NeedAdmin(admin.ModelAdmin[Need]):
                 "form": form,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
+        )
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin[Match]):
+    """Matches, read-only: the ranker suggests them and people move them along on the need's
+    page (matching/services.py), where every step is checked and recorded."""
+
+    list_display = ["need", "entry", "status", "score", "ranked_at", "updated_at"]
+    list_select_related = ["need", "entry"]
+    list_filter = ["status", "decline_reason", "need__regional_office"]
+    search_fields = ["need__title", "entry__title"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RankingWeightsForm(forms.ModelForm[RankingWeights]):
+    class Meta:
+        model = RankingWeights
+        fields = list(RankingWeights.FACTORS)
+
+
+@admin.register(RankingWeights)
+class RankingWeightsAdmin(admin.ModelAdmin[RankingWeights]):
+    """The ranker's weights, one row. Only their proportions matter; the next refresh of each
+    need's suggestions uses them (matching/ranking/weights.py explains each factor)."""
+
+    form = RankingWeightsForm
+    list_display = ["__str__", *RankingWeights.FACTORS, "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": list(RankingWeights.FACTORS),
+                "description": _(
+                    "How much each factor counts in a match's score. Each weight is zero or "
+                    "more and at least one is above zero; only their proportions matter. "
+                    "Suggestions use the new weights when they are next refreshed."
+                ),
+            },
+        ),
+        (_("Last change"), {"fields": ["updated_by", "updated_at"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not RankingWeights.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: RankingWeights, form: Any, change: bool
+    ) -> None:
+        obj.updated_by = staff_user(request)
+        super().save_model(request, obj, form, change)
+        # New weights re-rank every open need's suggestions, in the background.
+        transaction.on_commit(refresh_open_needs.delay, robust=True)
+        self.message_user(
+            request,
+            _("The suggestions of the open needs are being ranked again with these weights."),
         )

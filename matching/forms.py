@@ -10,7 +10,7 @@ from django_stubs_ext import StrOrPromise
 
 from catalog.models import Country, RegionalOffice, SdgTarget, SupportKind, Theme
 from catalog.models.entries import CONTENT_LANGUAGES
-from matching.models import Need
+from matching.models import Match, Need
 from matching.selectors import region_countries
 
 
@@ -278,4 +278,51 @@ class NeedCloseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Kept with the need, e.g. “met by a national programme” or “duplicate”."),
         error_messages={"required": _("Say why this need is being closed.")},
+    )
+
+
+# Steps of a match (matching/views.py `match_step`). Each carries the version of the match the
+# person saw, so that a step on a match changed meanwhile is refused (matching/services.py).
+
+
+class MatchStepForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MatchDeclineForm(MatchStepForm):
+    reason = forms.ChoiceField(
+        label=_("Why is it declined?"),
+        choices=Match.DeclineReason.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for “Other”. Declines as “not relevant” teach the ranking."),
+    )
+
+
+class MatchCompleteForm(MatchStepForm):
+    results = forms.CharField(
+        label=_("Results"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was achieved."),
+    )
+    beneficiaries = forms.CharField(
+        label=_("Beneficiaries"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Who benefited, and how many."),
+    )
+    lessons_learned = forms.CharField(
+        label=_("Lessons learned"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What others should know before doing the same."),
+    )
+
+
+class MatchWithdrawForm(MatchStepForm):
+    comment = forms.CharField(
+        label=_("Why is it withdrawn?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

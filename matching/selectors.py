@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
@@ -11,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.permissions import needs_visible_to
-from catalog.models import Country, RegionalOffice, SdgTarget, Theme
-from matching.models import Need, NeedReview
+from accounts.permissions import matches_visible_to, needs_visible_to
+from catalog.models import Country, Entry, RegionalOffice, SdgTarget, Theme
+from matching.models import Match, Need, NeedReview
+from matching.ranking import RankedNeed, rank_needs_for_entry
 from search.analysis import prepare
 from search.bridge import KIND_TARGET, KIND_THEME, label_index
 from search.query import parse
@@ -233,3 +235,126 @@ def need_missing_for_submission(*, need: Need) -> list[str]:
     if need.needed_by is not None and need.needed_by <= timezone.localdate():
         missing.append(_("a “needed by” date after today"))
     return missing
+
+
+# Matches of a need with catalogue entries.
+
+
+@dataclass(frozen=True)
+class MatchStep:
+    when: Any
+    who: User | None
+    status: str
+    label: str
+
+
+@dataclass
+class NeedMatches:
+    """What the need's page shows of its matches to one user."""
+
+    suggested: list[Match]
+    followed: list[Match]
+    steps: dict[int, list[MatchStep]]
+
+    def __bool__(self) -> bool:
+        return bool(self.suggested or self.followed)
+
+
+# Followed matches: those under way first, in life-cycle order, then those that ended.
+_FOLLOWED_ORDER = [
+    Match.Status.IN_IMPLEMENTATION,
+    Match.Status.AGREED,
+    Match.Status.CONTACTED,
+    Match.Status.SHORTLISTED,
+    Match.Status.COMPLETED,
+    Match.Status.DECLINED,
+    Match.Status.WITHDRAWN,
+]
+
+
+def match_get_for_user(*, user: Any, need_pk: int, pk: int) -> Match | None:
+    """The match `pk` of need `need_pk` if `user` may see it; None (a 404) otherwise."""
+    return (
+        matches_visible_to(user)
+        .select_related("need", "entry")
+        .filter(pk=pk, need_id=need_pk)
+        .first()
+    )
+
+
+def match_steps(*, matches: list[Match]) -> dict[int, list[MatchStep]]:
+    """Each match's steps from its history, oldest first: who took which step when."""
+    steps: dict[int, list[MatchStep]] = {match.pk: [] for match in matches}
+    labels = dict(Match.Status.choices)
+    previous: dict[int, str] = {}
+    records = (
+        Match.history.filter(id__in=list(steps))
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    for record in records:
+        if record.history_type == "-" or previous.get(record.id) == record.status:
+            continue
+        previous[record.id] = record.status
+        steps[record.id].append(
+            MatchStep(
+                when=record.history_date,
+                who=record.history_user,
+                status=record.status,
+                label=str(labels.get(record.status, record.status)),
+            )
+        )
+    return steps
+
+
+def need_matches(*, need: Need, user: Any) -> NeedMatches:
+    """The matches of `need` that `user` may see: suggestions best first, then the matches
+    people followed, those under way first. Staff and the need's officers see all of them,
+    a provider the followed matches of its entries, anyone else none."""
+    matches = list(
+        matches_visible_to(user)
+        .filter(need=need)
+        .select_related("entry", "declined_by")
+        .prefetch_related("entry__providers__country")
+        .order_by("-score", "pk")
+    )
+    suggested = [m for m in matches if m.status == Match.Status.SUGGESTED]
+    followed = sorted(
+        (m for m in matches if m.status != Match.Status.SUGGESTED),
+        key=lambda m: (_FOLLOWED_ORDER.index(Match.Status(m.status)), -m.score, m.pk),
+    )
+    return NeedMatches(suggested=suggested, followed=followed, steps=match_steps(matches=followed))
+
+
+@dataclass(frozen=True)
+class ServableNeed:
+    need: Need
+    ranked: RankedNeed
+
+
+# How long an entry page shows the same "needs this could serve" (see below).
+SERVABLE_NEEDS_CACHE_SECONDS = 300
+
+
+def needs_entry_could_serve(*, entry: Entry, limit: int = 5) -> list[ServableNeed]:
+    """The open needs `entry` could serve, best first (reverse matching), for its public page:
+    open needs are public.
+
+    The ranking is cached for a few minutes per version of the entry: a public page is viewed
+    far more often than needs are opened, and the ranking costs a search and a dozen queries.
+    """
+    key = f"needs-entry-could-serve:{entry.pk}:{entry.updated_at.timestamp()}:{limit}"
+    ranked = cache.get(key)
+    if ranked is None:
+        ranked = rank_needs_for_entry(entry, limit=limit)
+        cache.set(key, ranked, SERVABLE_NEEDS_CACHE_SECONDS)
+    needs = (
+        Need.objects.open()
+        .select_related("regional_office")
+        .in_bulk([item.need_id for item in ranked])
+    )
+    return [
+        ServableNeed(need=needs[item.need_id], ranked=item)
+        for item in ranked
+        if item.need_id in needs
+    ]

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/screen/", views.need_screen, name="need_screen"),
     path("<int:pk>/open/", views.need_open, name="need_open"),
     path("<int:pk>/close/", views.need_close, name="need_close"),
+    path("<int:pk>/matches/refresh/", views.need_matches_refresh, name="need_matches_refresh"),
+    path("<int:pk>/matches/<int:match_pk>/<slug:step>/", views.match_step, name="match_step"),
 ]

@@ -5,7 +5,8 @@ is a 404; an action the user may not take on a need they see is a 403.
 """
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -24,13 +25,18 @@ from catalog.models.entries import CONTENT_LANGUAGES
 from exchange.errors import ApplicationError
 from matching import selectors, services
 from matching.forms import (
+    MatchCompleteForm,
+    MatchDeclineForm,
+    MatchStepForm,
+    MatchWithdrawForm,
     NeedCloseForm,
     NeedScreeningForm,
     NeedSupportForm,
     NeedWhatForm,
     NeedWhereForm,
 )
-from matching.models import Need
+from matching.models import Match, Need
+from matching.tagging import suggest_tags
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
     need = _need_or_404(request, pk)
     user = request.user
     can_see_reviews = user.has_perm("needs.view_reviews", need)
+    matches = selectors.need_matches(need=need, user=user)
+    can_follow = user.has_perm("needs.matches", need)
     return render(
         request,
         "matching/need_detail.html",
@@ -121,6 +129,13 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if user.has_perm("needs.view_history", need)
             else None,
             "close_form": NeedCloseForm(),
+            "show_matches": can_follow or bool(matches),
+            "can_refresh": can_follow and need.status in services.MATCHABLE,
+            "suggested_cards": [_match_card(user, match) for match in matches.suggested],
+            "followed_cards": [
+                _match_card(user, match, steps=matches.steps.get(match.pk, []))
+                for match in matches.followed
+            ],
         },
     )
 
@@ -228,7 +243,7 @@ def _step_what(request: HttpRequest, need: Need) -> HttpResponse:
 
 
 def _step_where(request: HttpRequest, need: Need) -> HttpResponse:
-    suggestions = selectors.need_suggestions(text=f"{need.title}\n{need.description}")
+    suggestions = suggest_tags(f"{need.title}\n{need.description}", need.language)
     chosen_targets = list(need.sdg_targets.all())
     form = NeedWhereForm(
         request.POST or None,
@@ -431,3 +446,172 @@ def need_close(request: HttpRequest, pk: int) -> HttpResponse:
         {"need": need, "form": form},
         status=400 if form.is_bound else 200,
     )
+
+
+# Matches: the steps people take on the need's page (the rules are in matching/services.py).
+
+
+@dataclass(frozen=True)
+class MatchAction:
+    slug: str
+    to: str
+    label: StrOrPromise
+    done: StrOrPromise
+    form: type[MatchStepForm]
+    run: Callable[..., Match]
+
+
+MATCH_ACTIONS = {
+    action.slug: action
+    for action in (
+        MatchAction(
+            "shortlist",
+            Match.Status.SHORTLISTED,
+            gettext_lazy("Shortlist"),
+            gettext_lazy("Match shortlisted."),
+            MatchStepForm,
+            services.match_shortlist,
+        ),
+        MatchAction(
+            "contact",
+            Match.Status.CONTACTED,
+            gettext_lazy("Mark contacted"),
+            gettext_lazy("Match marked as contacted."),
+            MatchStepForm,
+            services.match_mark_contacted,
+        ),
+        MatchAction(
+            "agree",
+            Match.Status.AGREED,
+            gettext_lazy("Agree"),
+            gettext_lazy("Match agreed: the need is matched."),
+            MatchStepForm,
+            services.match_agree,
+        ),
+        MatchAction(
+            "start",
+            Match.Status.IN_IMPLEMENTATION,
+            gettext_lazy("Start implementation"),
+            gettext_lazy("Implementation started."),
+            MatchStepForm,
+            services.match_start_implementation,
+        ),
+        MatchAction(
+            "complete",
+            Match.Status.COMPLETED,
+            gettext_lazy("Complete"),
+            gettext_lazy("Match completed, with its outcome."),
+            MatchCompleteForm,
+            services.match_complete,
+        ),
+        MatchAction(
+            "decline",
+            Match.Status.DECLINED,
+            gettext_lazy("Decline"),
+            gettext_lazy("Match declined."),
+            MatchDeclineForm,
+            services.match_decline,
+        ),
+        MatchAction(
+            "withdraw",
+            Match.Status.WITHDRAWN,
+            gettext_lazy("Withdraw"),
+            gettext_lazy("Match withdrawn."),
+            MatchWithdrawForm,
+            services.match_withdraw,
+        ),
+    )
+}
+
+
+@dataclass
+class MatchCard:
+    """A match as its page shows it: the steps the user may take now, as plain buttons or
+    as small forms (decline, complete, withdraw ask for more)."""
+
+    match: Match
+    buttons: list[MatchAction] = field(default_factory=list)
+    forms: list[tuple[MatchAction, Any]] = field(default_factory=list)
+    steps: list[selectors.MatchStep] = field(default_factory=list)
+
+
+def _match_card(
+    user: Any, match: Match, *, steps: list[selectors.MatchStep] | None = None
+) -> MatchCard:
+    card = MatchCard(match=match, steps=steps or [])
+    for action in MATCH_ACTIONS.values():
+        if action.to not in services.TRANSITIONS[match.status]:
+            continue
+        if not user.has_perm(services.STEP_PERMISSION[action.to], match):
+            continue
+        if action.form is MatchStepForm:
+            card.buttons.append(action)
+        else:
+            form = action.form(
+                initial={"version": match.version}, auto_id=f"match-{match.pk}-{action.slug}-%s"
+            )
+            card.forms.append((action, form))
+    return card
+
+
+def _need_page(need: Need, match: Match | None = None) -> str:
+    url = reverse("matching:need_detail", kwargs={"pk": need.pk})
+    return f"{url}#match-{match.pk}" if match is not None else f"{url}#matches"
+
+
+@login_required
+@require_POST
+def match_step(request: HttpRequest, pk: int, match_pk: int, step: str) -> HttpResponse:
+    """One step of a match, posted with the version the person saw. A step refused by the
+    rules (changed meanwhile, not allowed from its status) returns to the need's page with
+    the reason; a form with missing answers is shown again with its errors."""
+    action = MATCH_ACTIONS.get(step)
+    if action is None:
+        raise Http404(_("No such step."))
+    match = selectors.match_get_for_user(user=request.user, need_pk=pk, pk=match_pk)
+    if match is None:
+        raise Http404(_("No match with this number that you can see."))
+    if not request.user.has_perm(services.STEP_PERMISSION[action.to], match):
+        raise PermissionDenied(_("You cannot take this step on this match."))
+    form = action.form(request.POST, auto_id=f"match-{match.pk}-{action.slug}-%s")
+    if form.is_valid():
+        try:
+            action.run(match=match, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            fields = exc.extra.get("fields", {})
+            if not any(name in form.fields for name in fields):
+                messages.error(request, exc.message)
+                return redirect(_need_page(match.need, match))
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, str(action.done))
+            return redirect(_need_page(match.need, match))
+    return render(
+        request,
+        "matching/match_step.html",
+        {"match": match, "need": match.need, "action": action, "form": form},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def need_matches_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rank the catalogue for the need again now, rather than wait for the next change."""
+    need = _need_or_404(request, pk)
+    if not request.user.has_perm("needs.matches", need):
+        raise PermissionDenied(
+            _("Only programme staff and the need's officers refresh its matches.")
+        )
+    if need.status not in services.MATCHABLE:
+        messages.error(request, _("Only open and matched needs get suggestions."))
+        return redirect(_need_page(need))
+    result = services.need_suggestions_refresh(need=need)
+    messages.success(
+        request,
+        _("Suggestions refreshed: %(created)d new, %(updated)d updated, %(deleted)d removed.")
+        % {"created": result.created, "updated": result.updated, "deleted": result.deleted},
+    )
+    for note in result.notes:
+        messages.info(request, note)
+    return redirect(_need_page(need))

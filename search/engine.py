@@ -2,8 +2,9 @@
 
 The rest of the portal uses only what this module exports: `SearchRequest`, `SearchResult`,
 `SearchEngine` and the module functions `index_entries`, `delete_entries`, `search`,
-`facet_counts` and `more_like`, which work on this process's copy of the index
-(`search.store`). A distributed engine (OpenSearch) can later implement the same interface.
+`facet_counts`, `more_like` and `match_candidates` (for matching.ranking), which work on this
+process's copy of the index (`search.store`). A distributed engine (OpenSearch) can later
+implement the same interface.
 
 CONTRACT (implemented by the engine work; the page, indexer and benchmark build on it):
 
@@ -47,8 +48,10 @@ facets.py, highlight.py, spelling.py; the fields in search/schema.py):
 from __future__ import annotations
 
 import datetime
+import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -61,7 +64,14 @@ from tantivy import Document, Index, IndexWriter, Occur, Order, Query, Searcher
 from catalog.models import Entry
 from search import bridge, facets, filters, highlight, spelling
 from search import schema as fields
-from search.analysis import language_key, prepare, register_analyzers
+from search.analysis import (
+    LANGUAGES,
+    OTHER_LANGUAGE,
+    analyzer,
+    language_key,
+    prepare,
+    register_analyzers,
+)
 from search.query import ParsedQuery, parse
 
 FACETS: tuple[str, ...] = (
@@ -136,6 +146,45 @@ WRITER_HEAP_BYTES = 256_000_000
 # Summary and description searched for a snippet; the rest of a longer description is not.
 DISPLAY_TEXT_CHARS = 4000
 
+# Matching a need's text against the catalogue (`match_candidates`). A need is a paragraph, not
+# a query: its words are ORed, and only the first MATCH_MAX_WORDS distinct ones are used.
+MATCH_MAX_CHARS = 20_000
+MATCH_MAX_WORDS = 64
+# A word found in the descriptions of more than this share of the entries of its language
+# ("the", "de", "и") ranks nothing and is the costliest to score: it is left out of the
+# candidate query, in titles too. Only once a language has MATCH_SHARE_FROM_DOCS entries: in a
+# small catalogue, a word in most entries can still be what a need is about.
+MATCH_MAX_DOC_SHARE = 0.4
+MATCH_SHARE_FROM_DOCS = 1000
+# The candidates that must share a tag with the need (second query) are ranked by their tags,
+# the words only breaking ties: their BM25 is scaled down by this factor.
+MATCH_TAGGED_TEXT_BOOST = 0.1
+_MATCH_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class CandidateMatch:
+    # (entry id, BM25 of the need's words), best candidates first.
+    hits: list[tuple[int, float]]
+    # The need's words that took part: present in the index and not too common.
+    words: tuple[str, ...]
+
+
+def match_words(text: str) -> list[str]:
+    """The distinct words of a need's text, lowercased, in order of first use, at most
+    MATCH_MAX_WORDS (Chinese segmented, Arabic normalised: `analysis.prepare`)."""
+    words: dict[str, None] = {}
+    for word in _MATCH_WORD.findall(prepare(text[:MATCH_MAX_CHARS])):
+        words.setdefault(word.lower(), None)
+        if len(words) >= MATCH_MAX_WORDS:
+            break
+    return list(words)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_tokens(language: str, word: str) -> tuple[str, ...]:
+    return tuple(analyzer(language).analyze(word))
+
 
 def _display(entry_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
     """Entries' language, title, and summary with description, as written, by id."""
@@ -200,6 +249,8 @@ class SearchEngine:
         # Searchers change only on `commit()` or `reload()`, so cached counts stay true.
         self._index.config_reader("manual")
         self._counts = facets.CountCache()
+        # Document frequencies of terms for `match_candidates`, by `_counts.generation`.
+        self._doc_freqs: tuple[int, dict[tuple[str, str], int]] = (-1, {})
         self._writer: IndexWriter | None = self._index.writer(writer_heap) if writable else None
 
     # --- Writing ---------------------------------------------------------------------------
@@ -314,6 +365,157 @@ class SearchEngine:
         query = Query.boolean_query([(Occur.Must, like), (Occur.MustNot, own)])
         hits = searcher.search(query, limit=limit).hits
         return self._ids(searcher, [address for _score, address in hits])
+
+    def match_candidates(
+        self,
+        text: str,
+        *,
+        tags: Mapping[tuple[str, str], float] | None = None,
+        limit: int = 200,
+        among: Sequence[int] | None = None,
+    ) -> CandidateMatch:
+        """Candidate entries for a need, with the BM25 of the need's words in each.
+
+        `text` is the need's title and description; its words (`match_words`) are ORed over
+        the title and description fields of every language, each with its own analyzer, so
+        that a word shared across languages counts too. Two queries pick the candidates: the
+        words alone, by BM25 (`limit` entries); and the entries with at least one of `tags`,
+        ranked by the constant scores of the tags they have, the words only breaking ties
+        (`limit // 2`), so that a French need reaches a Spanish solution tagged like it.
+        `tags` maps keyword fields of `search.schema` and values to scores, e.g.
+        `{("sdg_target", "6.1"): 2.0}`; specific tags (targets) keep this query fast, broad
+        ones (a theme tags a sixth of the catalogue) make it slower.
+
+        With `among`, the candidates are those entries instead (reverse matching: one need
+        against given entries). The BM25 returned is that of the words alone (0.0 for an entry
+        reached through its tags only). The index holds published entries only.
+        """
+        searcher = self._index.searcher()
+        words = match_words(text)
+        if not searcher.num_docs:
+            return CandidateMatch(hits=[], words=())
+        text_query, used = self._match_text_query(searcher, words)
+        scores: dict[int, float] = {}
+        unscored: list[int] = []
+        if among is not None:
+            unscored = sorted({int(pk) for pk in among})
+            scores = dict.fromkeys(unscored, 0.0)
+        elif limit >= 1:
+            if text_query is not None:
+                hits = searcher.search(text_query, limit=limit).hits
+                addresses = [address for _score, address in hits]
+                for entry_id, (score, _address) in zip(
+                    self._ids(searcher, addresses), hits, strict=True
+                ):
+                    scores[entry_id] = float(score)
+            tag_query = self._match_tag_query(text_query, tags or {})
+            if tag_query is not None:
+                hits = searcher.search(tag_query, limit=max(1, limit // 2)).hits
+                for entry_id in self._ids(searcher, [address for _score, address in hits]):
+                    if entry_id not in scores:
+                        scores[entry_id] = 0.0
+                        unscored.append(entry_id)
+        if text_query is not None and unscored:
+            # The BM25 of the words in the entries reached otherwise than by the words.
+            among_query = Query.const_score_query(
+                Query.term_set_query(self._schema, fields.ID, unscored), 0.0
+            )
+            hits = searcher.search(
+                Query.boolean_query([(Occur.Must, text_query), (Occur.Must, among_query)]),
+                limit=len(unscored),
+            ).hits
+            addresses = [address for _score, address in hits]
+            for entry_id, (score, _address) in zip(
+                self._ids(searcher, addresses), hits, strict=True
+            ):
+                scores[entry_id] = float(score)
+        return CandidateMatch(hits=list(scores.items()), words=used)
+
+    def _match_tag_query(
+        self, text_query: Query | None, tags: Mapping[tuple[str, str], float]
+    ) -> Query | None:
+        clauses = [
+            (
+                Occur.Should,
+                Query.const_score_query(Query.term_query(self._schema, name, value), float(score)),
+            )
+            for (name, value), score in sorted(tags.items())
+            if name in fields.KEYWORD_FIELDS and score > 0
+        ]
+        if not clauses:
+            return None
+        tagged = Query.boolean_query(clauses)
+        if text_query is None:
+            return tagged
+        return Query.boolean_query(
+            [
+                (Occur.Must, tagged),
+                (Occur.Should, Query.boost_query(text_query, MATCH_TAGGED_TEXT_BOOST)),
+            ]
+        )
+
+    def _match_text_query(
+        self, searcher: Searcher, words: Sequence[str]
+    ) -> tuple[Query | None, tuple[str, ...]]:
+        """The words ORed over every language's fields as term queries, and the words used:
+        each field's analyzer turns a word into its terms, and terms absent from a field, or
+        too common in its language (MATCH_MAX_DOC_SHARE), are left out."""
+        if not words:
+            return None, ()
+        frequencies = self._match_doc_freqs()
+        total = searcher.num_docs
+        per_language = {
+            language: frequencies(fields.LANGUAGE, language)
+            for language in LANGUAGES
+            if language != OTHER_LANGUAGE
+        }
+        per_language[OTHER_LANGUAGE] = max(0, total - sum(per_language.values()))
+        clauses: list[tuple[Occur, Query]] = []
+        seen: set[tuple[str, str]] = set()
+        used: dict[str, None] = {}
+        for language in LANGUAGES:
+            documents = per_language[language]
+            ceiling = MATCH_MAX_DOC_SHARE * documents
+            body = fields.body_field(language)
+            for word in words:
+                for token in _word_tokens(language, word):
+                    if documents >= MATCH_SHARE_FROM_DOCS and frequencies(body, token) > ceiling:
+                        continue
+                    for name, boost in (
+                        (fields.title_field(language), TITLE_BOOST),
+                        (body, 1.0),
+                    ):
+                        if not frequencies(name, token):
+                            continue
+                        used.setdefault(word, None)
+                        if (name, token) in seen:
+                            continue
+                        seen.add((name, token))
+                        term = Query.term_query(self._schema, name, token)
+                        if boost != 1.0:
+                            term = Query.boost_query(term, boost)
+                        clauses.append((Occur.Should, term))
+        if not clauses:
+            return None, ()
+        order = {word: position for position, word in enumerate(words)}
+        return Query.boolean_query(clauses), tuple(sorted(used, key=order.__getitem__))
+
+    def _match_doc_freqs(self) -> Callable[[str, str], int]:
+        """Document frequencies of terms, cached until the searcher changes."""
+        generation = self._counts.generation
+        if self._doc_freqs[0] != generation:
+            self._doc_freqs = (generation, {})
+        cache = self._doc_freqs[1]
+        searcher = self._index.searcher()
+
+        def frequency(name: str, token: str) -> int:
+            key = (name, token)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = searcher.doc_freq(name, token)
+            return found
+
+        return frequency
 
     # --- Internals -------------------------------------------------------------------------
 
@@ -522,3 +724,15 @@ def more_like(entry_id: int, *, limit: int = 5) -> list[int]:
     from search import store
 
     return store.reader().more_like(entry_id, limit=limit)
+
+
+def match_candidates(
+    text: str,
+    *,
+    tags: Mapping[tuple[str, str], float] | None = None,
+    limit: int = 200,
+    among: Sequence[int] | None = None,
+) -> CandidateMatch:
+    from search import store
+
+    return store.reader().match_candidates(text, tags=tags, limit=limit, among=among)

@@ -3,9 +3,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from exchange.celery import app as celery_app
+from matching.ranking import profiles
 from search import store
 
 
@@ -14,6 +17,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     """Every test database starts with the real reference data (countries, SDGs, themes...)."""
     with django_db_blocker.unblock():
         call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state() -> Iterator[None]:
+    """What a process keeps between requests does not leak from one test into the next: the
+    cache (Redis in the suite), the active language, the ranker's copy of the reference ids."""
+    cache.clear()
+    profiles.forget_reference()
+    with translation.override("en"):
+        yield
+    profiles.forget_reference()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from catalog.models import (
     SupportKind,
     Theme,
 )
-from matching.models import Need
+from matching.models import Match, Need
 from notifications.models import Notification
 from partners.models import PartnerSource
 
@@ -222,3 +222,40 @@ class DraftNeedFactory(NeedFactory):
             if extracted is not None
             else [SupportKind.objects.get(code=SupportKind.Code.TRAINING)]
         )
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    """A suggested match of a new open need with a new published entry, as the ranker stores
+    it; pass `status=` and the step fields for a match further on."""
+
+    class Meta:
+        model = Match
+
+    need = factory.SubFactory(NeedFactory)
+    entry = factory.SubFactory(EntryFactory)
+    score = 0.5
+    breakdown = factory.LazyAttribute(
+        lambda o: {
+            "entry_id": o.entry.pk,
+            "score": o.score,
+            "factors": [
+                {
+                    "name": "text",
+                    "value": 0.8,
+                    "weight": 0.3,
+                    "contribution": 0.24,
+                    "reasons": ["Words: rainwater, harvesting"],
+                },
+                {
+                    "name": "taxonomy",
+                    "value": 0.5,
+                    "weight": 0.25,
+                    "contribution": 0.125,
+                    "reasons": ["Shared SDG target 6.4"],
+                },
+            ],
+            "matched_words": ["rainwater", "harvesting"],
+            "flags": [],
+        }
+    )
+    ranked_at = factory.LazyFunction(timezone.now)

@@ -20,6 +20,7 @@ from catalog.models.reference import (
     Theme,
 )
 from catalog.models.reviews import EntryReview
+from catalog.models.tombstones import Tombstone
 
 __all__ = [
     "Country",
@@ -40,4 +41,5 @@ __all__ = [
     "SupportKind",
     "Technology",
     "Theme",
+    "Tombstone",
 ]

@@ -38,11 +38,13 @@ from catalog.models import (
     Theme,
 )
 from catalog.models.entries import KINDS_BY_MODULE
+from matching.models import RankingWeights
 from partners.models import PartnerSource
 from search.models import ChangeLogHorizon, SavedSearch
 from tests.factories import (
     EntryFactory,
     EventFactory,
+    MatchFactory,
     NeedFactory,
     OpportunityFactory,
     OrganizationFactory,
@@ -89,6 +91,8 @@ def sample_data() -> dict[str, Any]:
     for module in (Entry.Module.EXPERTISE, Entry.Module.EXPERIENCE, Entry.Module.NETWORK):
         EntryFactory(module=module, kind=KINDS_BY_MODULE[module][0])
     NeedFactory()
+    MatchFactory(need__title="Drip irrigation for smallholders", entry=entry)
+    RankingWeights.load()
     Group.objects.create(name="Regional office staff")
     user = UserFactory()
     SavedSearch.objects.create(user=user, name="Rainwater", query_string="q=rainwater")

@@ -55,6 +55,14 @@ PUBLIC = {
     "accounts/privacy/erase/sent/",
     "accounts/privacy/confirm/<str:key>/",
 }
+# The API's reads that anonymous clients may make (tests/api checks what each returns, and that
+# anonymous writes are refused): published entries, organizations, vocabularies, deletions, the
+# schema and its documentation, and the 404 of unknown paths.
+PUBLIC_API = re.compile(
+    r"^api/v1/(schema/|docs/|redoc/|\^\.\*\$|"
+    r"\^(entries|organizations|deletions|countries|regions|themes|sdg-goals|sdg-targets|"
+    r"support-kinds)(/\(\?P<\w+>[^)]*\))?/\$)$"
+)
 # Django's admin protects itself (its own tests cover it); static and media are files.
 SKIPPED = re.compile(r"^(admin/|static/|media/|__debug__/)")
 
@@ -79,6 +87,7 @@ def _concrete(route: str, values: dict[str, str]) -> str:
             return values.get(name, values["pk"])
         return values.get(name, "not-a-real-key")
 
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: f"<{match.group(1)}>", route)
     return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route).replace("^", "").replace("$", "")
 
 
@@ -87,7 +96,11 @@ def protected_routes() -> list[str]:
         {
             route
             for route, _pattern in _patterns(get_resolver())
-            if not SKIPPED.match(route) and route not in PUBLIC
+            if not SKIPPED.match(route)
+            and route not in PUBLIC
+            and not PUBLIC_API.match(route)
+            # The router's ".json" variants of each route lead to the same views.
+            and "(?P<format>" not in route
         }
     )
 
@@ -97,6 +110,8 @@ def test_the_url_configuration_has_protected_pages_to_check() -> None:
     routes = protected_routes()
     assert "search/saved/" in routes
     assert "accounts/privacy/requests/" in routes
+    assert "api/v1/^needs/$" in routes
+    assert "api/v1/^entries/(?P<pk>[0-9]{1,18})/submit/$" in routes
     assert any(route.startswith("needs/") for route in routes), routes
     assert any(route.startswith("inbox/") for route in routes), routes
     # Every page listed as public exists, so the list cannot hide a renamed page.
@@ -121,7 +136,11 @@ def test_anonymous_visitor_is_refused_and_changes_nothing(client: Client, route:
         if response.status_code in (301, 302):
             assert response["Location"].startswith("/accounts/login/"), (method, path)
         else:
-            assert response.status_code in (403, 404, 405), (method, path, response.status_code)
+            assert response.status_code in (401, 403, 404, 405), (
+                method,
+                path,
+                response.status_code,
+            )
             assert "Draft need of the Africa office" not in response.content.decode()
 
     after = (

@@ -1,0 +1,45 @@
+"""The REST API's routes, mounted at /api/v1/ (exchange/urls.py); README, "REST API"."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import ApiKeyViewSet
+from catalog.api.views import (
+    CountryViewSet,
+    DeletionViewSet,
+    EntryViewSet,
+    OrganizationViewSet,
+    RegionViewSet,
+    SdgGoalViewSet,
+    SdgTargetViewSet,
+    SupportKindViewSet,
+    ThemeViewSet,
+)
+from exchange.api_errors import not_found
+from matching.api.views import NeedViewSet
+from search.api.views import SavedSearchViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("entries", EntryViewSet, basename="entry")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("needs", NeedViewSet, basename="need")
+router.register("deletions", DeletionViewSet, basename="deletion")
+router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("countries", CountryViewSet, basename="country")
+router.register("regions", RegionViewSet, basename="region")
+router.register("themes", ThemeViewSet, basename="theme")
+router.register("sdg-goals", SdgGoalViewSet, basename="sdg-goal")
+router.register("sdg-targets", SdgTargetViewSet, basename="sdg-target")
+router.register("support-kinds", SupportKindViewSet, basename="support-kind")
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+    re_path(r"^.*$", not_found, name="not_found"),
+]
