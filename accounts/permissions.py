@@ -197,7 +197,11 @@ rules.add_perm("people.erase", is_programme_staff)
 #   ("entries.edit") and submit their drafts ("entries.submit").
 # - write-needs: an officer's rights on needs ("needs.create", "needs.edit", "needs.submit"),
 #   only when the key's creator is a regional office officer; refused otherwise.
-# - manage-matches: the matches endpoints (not yet in the API).
+# - manage-matches: the steps of a match, for the provider side only, since a key belongs to an
+#   organization: "matches.respond" (contacted, agreed, implementation started, completed,
+#   withdrawn) on the followed matches of the entries its organization leads. Never
+#   "matches.act" (shortlisting, declining): those are the need side's, taken in the browser.
+#   Reading those matches ("matches.view") needs only "read".
 
 
 def entries_visible_to(user: Any) -> QuerySet[Entry]:
@@ -232,6 +236,14 @@ def needs_visible_to_key(key: ApiKey) -> QuerySet[Need]:
     return public
 
 
+def matches_visible_to_key(key: ApiKey) -> QuerySet[Match]:
+    """The matches a key sees: the followed matches of the entries its organization leads
+    (the provider side of `matches_visible_to`)."""
+    return Match.objects.exclude(status=Match.Status.SUGGESTED).filter(
+        entry_id__in=_led_by(key.organization_id).values("entry_id")
+    )
+
+
 def api_key_may(key: ApiKey, perm: str, obj: Any = None) -> bool:
     """Whether `key` may do `perm` (a permission name of the rules above) on `obj`."""
     if not key.is_active or _user(key.created_by) is None:
@@ -257,4 +269,13 @@ def api_key_may(key: ApiKey, perm: str, obj: Any = None) -> bool:
             return bool(is_officer(creator))
         if perm in ("needs.edit", "needs.submit"):
             return bool(is_need_officer(creator, obj) and is_draft(creator, obj))
+    if perm.startswith("matches.") and isinstance(obj, Match):
+        provides = (
+            obj.status != Match.Status.SUGGESTED
+            and _led_by(key.organization_id).filter(entry_id=obj.entry_id).exists()
+        )
+        if perm == "matches.view":
+            return provides
+        if perm == "matches.respond":
+            return provides and key.has_scope(ApiKey.Scope.MANAGE_MATCHES)
     return False

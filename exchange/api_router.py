@@ -17,7 +17,7 @@ from catalog.api.views import (
     ThemeViewSet,
 )
 from exchange.api_errors import not_found
-from matching.api.views import NeedViewSet
+from matching.api.views import EntryNeedsViewSet, MatchViewSet, NeedViewSet
 from search.api.views import SavedSearchViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -25,6 +25,10 @@ router.include_root_view = False
 router.register("entries", EntryViewSet, basename="entry")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("needs", NeedViewSet, basename="need")
+router.register(
+    r"entries/(?P<entry_id>[0-9]{1,18})/needs", EntryNeedsViewSet, basename="entry-needs"
+)
+router.register("matches", MatchViewSet, basename="match")
 router.register("deletions", DeletionViewSet, basename="deletion")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
@@ -41,5 +45,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include(router.urls)),
-    re_path(r"^.*$", not_found, name="not_found"),
+    # Any other path, newlines included (an id with "%0A" in it), is a problem-detail 404.
+    re_path(r"^[\s\S]*$", not_found, name="not_found"),
 ]

@@ -59,9 +59,11 @@ PUBLIC = {
 # anonymous writes are refused): published entries, organizations, vocabularies, deletions, the
 # schema and its documentation, and the 404 of unknown paths.
 PUBLIC_API = re.compile(
-    r"^api/v1/(schema/|docs/|redoc/|\^\.\*\$|"
+    r"^api/v1/(schema/|docs/|redoc/|\^\[\\s\\S\]\*\$|"
     r"\^(entries|organizations|deletions|countries|regions|themes|sdg-goals|sdg-targets|"
-    r"support-kinds)(/\(\?P<\w+>[^)]*\))?/\$)$"
+    r"support-kinds)(/\(\?P<\w+>[^)]*\))?/\$|"
+    # The open needs an entry could serve are public, as on the entry's page.
+    r"\^entries/\(\?P<entry_id>[^)]*\)/needs/\$)$"
 )
 # Django's admin protects itself (its own tests cover it); static and media are files.
 SKIPPED = re.compile(r"^(admin/|static/|media/|__debug__/)")

@@ -2,10 +2,7 @@
 broker, a real Celery worker on this run's test database and MEDIA_ROOT imports the needs, and
 the status page, polled as the browser does, goes from "Importing…" to the result."""
 
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +12,13 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from exchange.celery import app
 from matching import imports
 from matching.models import Need
 from matching.tasks import needs_import_task
 from tests.factories import OfficerFactory
 from tests.matching.test_needs_import import csv_file, done_url, need_row, token_of
-from tests.search.indexing import ensure_reference_data, subprocess_env
+from tests.search.indexing import ensure_reference_data
+from tests.workers import celery_worker
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -46,45 +43,8 @@ def worker(
     """A real Celery worker process on this run's Redis and test database, reading the uploads
     from this test's MEDIA_ROOT."""
     ensure_reference_data()
-    name = f"imports-test-{uuid.uuid4().hex[:8]}@localhost"
-    log = tmp_path / "worker.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "exchange",
-                "worker",
-                "--pool",
-                "solo",
-                "--purge",  # messages left by earlier runs
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-                "-n",
-                name,
-            ],
-            cwd=ROOT,
-            env={**subprocess_env(), "MEDIA_ROOT": str(media_root)},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
+    with celery_worker("imports-test", {"MEDIA_ROOT": str(media_root)}, tmp_path):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def test_a_real_worker_imports_a_confirmed_file_once(worker: None) -> None:

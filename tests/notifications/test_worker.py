@@ -1,26 +1,19 @@
 """Immediate e-mails through the real path: the commit queues the task on the Redis broker, a
 real Celery worker on this run's test database sends the e-mail (to files this test reads)."""
 
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
-from exchange.celery import app
 from notifications.models import Notification
 from notifications.services import notify
 from notifications.tasks import notification_email_task
 from tests.factories import UserFactory
-from tests.search.indexing import subprocess_env
-
-ROOT = Path(settings.BASE_DIR)
+from tests.workers import celery_worker
 
 
 def eventually(check: Callable[[], bool], *, timeout: float = 60) -> None:
@@ -41,49 +34,15 @@ def worker(
 ) -> Iterator[None]:
     """A real Celery worker process on this run's Redis and test database, writing e-mails to
     `mail_dir` (tests/notifications/worker_settings.py)."""
-    name = f"notifications-test-{uuid.uuid4().hex[:8]}@localhost"
-    log = tmp_path / "worker.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "exchange",
-                "worker",
-                "--pool",
-                "solo",
-                "--purge",  # messages left by earlier runs
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-                "-n",
-                name,
-            ],
-            cwd=ROOT,
-            env={
-                **subprocess_env(),
-                "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-                "NOTIFICATIONS_TEST_MAIL_DIR": str(mail_dir),
-            },
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
+    with celery_worker(
+        "notifications-test",
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
+            "NOTIFICATIONS_TEST_MAIL_DIR": str(mail_dir),
+        },
+        tmp_path,
+    ):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def sent(mail_dir: Path) -> list[str]:

@@ -1,9 +1,6 @@
 """The Celery tasks, in-process and on a real worker (Redis broker, the test database)."""
 
-import subprocess
-import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,9 +17,8 @@ from search.models import EntryChange
 from search.store import IndexCopy, IndexUnavailable
 from search.tasks import search_catch_up_task, search_prune_task, search_rebuild_task
 from tests.factories import EntryFactory
-from tests.search.indexing import ensure_reference_data, indexed_ids, state, subprocess_env
-
-ROOT = Path(settings.BASE_DIR)
+from tests.search.indexing import ensure_reference_data, indexed_ids, state
+from tests.workers import celery_worker
 
 
 @pytest.fixture(autouse=True)
@@ -120,45 +116,8 @@ def worker(
     """A real Celery worker process on this run's Redis and test database, whose machine's copy
     (`SEARCH_INDEX_DIR`) is `copy_dir`."""
     ensure_reference_data()
-    name = f"search-test-{uuid.uuid4().hex[:8]}@localhost"
-    log = tmp_path / "worker.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "exchange",
-                "worker",
-                "--pool",
-                "solo",
-                "--purge",  # messages left by earlier runs
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-                "-n",
-                name,
-            ],
-            cwd=ROOT,
-            env={**subprocess_env(), "SEARCH_INDEX_DIR": str(copy_dir)},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
+    with celery_worker("search-test", {"SEARCH_INDEX_DIR": str(copy_dir)}, tmp_path):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def test_a_real_worker_catches_the_copy_up_and_new_entries_become_searchable(
