@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir -e .
 
 COPY . .
-RUN mkdir -p var && DEBUG=1 STATIC_MANIFEST=1 python manage.py collectstatic --noinput -v0 \
+RUN mkdir -p var/search-index var/media && DEBUG=1 STATIC_MANIFEST=1 python manage.py collectstatic --noinput -v0 \
     && useradd --system --home /app exchange && chown -R exchange /app/var
 USER exchange
 
