@@ -31,10 +31,8 @@ import datetime
 import os
 import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,7 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # The project's packages come before this folder (whose search.py would shadow `search`).
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scratch_database import recreate_database, server_from_env  # noqa: E402
+from benchmarks.scratch_database import (  # noqa: E402
+    scratch_run,
+    server_from_env,
+    setup_django,
+)
 
 TODAY = datetime.date(2026, 11, 26)
 LIMIT = 20
@@ -79,34 +81,12 @@ def main() -> None:
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     results = []
     for size in sizes:
-        index_root = Path(tempfile.mkdtemp(prefix="matching-bench-"))
-        database_url = server.url_for(args.database)
-        recreate_database(server, args.database)
-        try:
+        with scratch_run(server, args.database, prefix="matching-bench-") as (
+            database_url,
+            index_root,
+        ):
             results.append(_run_size(args, size, database_url, index_root))
-        finally:
-            _close_django_connections()
-            recreate_database(server, args.database, drop_only=True)
-            shutil.rmtree(index_root, ignore_errors=True)
-            print(f"Dropped database {args.database} and {index_root}.", flush=True)
     _print_summary(results)
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DEBUG", "1")  # no SECRET_KEY needed
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
-    # The benchmark builds the index itself; no catch-up on commit behind its back.
-    os.environ["SEARCH_CATCH_UP_ON_COMMIT"] = "0"
-    import django
-
-    django.setup()
-
-
-def _close_django_connections() -> None:
-    if "django.db" in sys.modules:
-        from django.db import connections
-
-        connections.close_all()
 
 
 def _run_size(
@@ -115,7 +95,7 @@ def _run_size(
     index_dir = index_root / "copy"
     os.environ["DATABASE_URL"] = database_url
     os.environ["SEARCH_INDEX_DIR"] = str(index_dir)
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

@@ -32,10 +32,8 @@ import json
 import math
 import os
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -369,19 +367,14 @@ def main() -> None:
         report(needs, qrels, None, base_scores)
         return
 
-    from benchmarks.scratch_database import recreate_database, server_from_env
+    from benchmarks.scratch_database import scratch_run, server_from_env
 
     server = server_from_env()
-    index_root = Path(tempfile.mkdtemp(prefix="matching-quality-"))
-    recreate_database(server, args.database)
-    try:
-        our_rankings, notes = _run_ranker(server.url_for(args.database), index_root, needs)
-    finally:
-        if not args.keep:
-            _close_django_connections()
-            recreate_database(server, args.database, drop_only=True)
-            shutil.rmtree(index_root, ignore_errors=True)
-            print(f"Dropped database {args.database} and {index_root}.", flush=True)
+    with scratch_run(server, args.database, prefix="matching-quality-", keep=args.keep) as (
+        database_url,
+        index_root,
+    ):
+        our_rankings, notes = _run_ranker(database_url, index_root, needs)
     if notes:
         print(f"Ranker notes on {len(notes)} needs, e.g. {next(iter(notes.items()))}")
     if args.rankings:
@@ -393,13 +386,6 @@ def main() -> None:
     report(needs, qrels, ours, base_scores)
 
 
-def _close_django_connections() -> None:
-    if "django.db" in sys.modules:
-        from django.db import connections
-
-        connections.close_all()
-
-
 def _run_ranker(
     database_url: str, index_root: Path, needs: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -408,12 +394,9 @@ def _run_ranker(
     index_dir = index_root / "copy"
     os.environ["DATABASE_URL"] = database_url
     os.environ["SEARCH_INDEX_DIR"] = str(index_dir)
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
-    os.environ["SEARCH_CATCH_UP_ON_COMMIT"] = "0"
-    import django
+    from benchmarks.scratch_database import setup_django
 
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

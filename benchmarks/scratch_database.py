@@ -1,8 +1,13 @@
 """The throwaway PostgreSQL database each benchmark creates beside DATABASE_URL and drops."""
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -50,3 +55,40 @@ def recreate_database(server: PostgresServer, name: str, *, drop_only: bool = Fa
         if not drop_only:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     connection.close()
+
+
+@contextmanager
+def scratch_run(
+    server: PostgresServer, name: str, *, prefix: str, keep: bool = False
+) -> Iterator[tuple[str, Path]]:
+    """A fresh database `name` on `server` and a temporary folder for index copies, as
+    (database URL, folder); both are dropped afterwards, also when the run fails, unless `keep`."""
+    index_root = Path(tempfile.mkdtemp(prefix=prefix))
+    recreate_database(server, name)
+    try:
+        yield server.url_for(name), index_root
+    finally:
+        if not keep:
+            close_django_connections()
+            recreate_database(server, name, drop_only=True)
+            shutil.rmtree(index_root, ignore_errors=True)
+            print(f"Dropped database {name} and {index_root}.", flush=True)
+
+
+def setup_django() -> None:
+    """Django with the development defaults (no SECRET_KEY needed); the benchmarks run the
+    search indexer themselves, so nothing catches the index up on commit behind their back."""
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
+    os.environ["SEARCH_CATCH_UP_ON_COMMIT"] = "0"
+    import django
+
+    django.setup()
+
+
+def close_django_connections() -> None:
+    """Close Django's connections (if Django was set up), so that the database can be dropped."""
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
