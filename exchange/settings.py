@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "reports",
     "search",
     "notifications",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
