@@ -35,6 +35,8 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py ensure_demo_users --url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py search_catch_up
 	$(BIN)/python manage.py matching_refresh
+	@# The manual served at /help/ (docs/, mkdocs.yml).
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -q -d var/help-site
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Debian's Chromium drives the browser tests; as root it is installed here when missing.
@@ -42,6 +44,10 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
 		else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+	@# WeasyPrint (the PDF of reports) needs the system's Pango.
+	@dpkg -s libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0; \
+		else echo "PDF reports need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"; exit 1; fi; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .

@@ -326,6 +326,7 @@ class ApiKey(models.Model):
         WRITE_ENTRIES = "write-entries", _("Write catalogue entries")
         WRITE_NEEDS = "write-needs", _("Write needs")
         MANAGE_MATCHES = "manage-matches", _("Manage matches")
+        MANAGE_WEBHOOKS = "manage-webhooks", _("Manage webhooks")
 
     organization = models.ForeignKey(
         "catalog.Organization",

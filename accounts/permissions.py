@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import ApiKey, Membership, User
 from catalog.models import Entry, EntryProvider, Organization
 from matching.models import Match, Need
+from partners.models import PartnerSource
 
 
 def _user(user: Any) -> User | None:
@@ -187,6 +188,47 @@ rules.add_perm("people.view_contacts", rules.is_authenticated & rules.is_active)
 rules.add_perm("people.erase", is_programme_staff)
 
 
+# Reports (reports/): staff request every report type and see every run. An officer requests
+# the types that can be narrowed to a region, always for their own office's region; a partner
+# (and an API key, for its organization) only its own organization's contribution report. A run
+# is seen by staff and by those who share the scope it was requested in (reports/selectors.py).
+PARTNER_REPORT_TYPES = ("partner-contribution",)
+
+
+@rules.predicate
+def report_type_by_region(user: Any, report_type: Any) -> bool:
+    return report_type is not None and "region" in report_type.parameters
+
+
+@rules.predicate
+def report_type_for_partners(user: Any, report_type: Any) -> bool:
+    return report_type is not None and report_type.slug in PARTNER_REPORT_TYPES
+
+
+@rules.predicate
+def shares_report_scope(user: Any, run: Any) -> bool:
+    signed_in = _user(user)
+    if run is None or signed_in is None:
+        return False
+    kind, _sep, value = run.scope.partition(":")
+    if kind == "office":
+        office = signed_in.regional_office
+        return office is not None and office.code == value
+    if kind == "organization" and value.isdigit():
+        return Membership.objects.filter(user=signed_in, organization_id=int(value)).exists()
+    return False
+
+
+rules.add_perm("reports.request", is_programme_staff | is_officer | is_partner)
+rules.add_perm(
+    "reports.request_type",
+    is_programme_staff
+    | (is_officer & report_type_by_region)
+    | (is_partner & report_type_for_partners),
+)
+rules.add_perm("reports.view_run", is_programme_staff | shares_report_scope)
+
+
 # API keys --------------------------------------------------------------------------------------
 # A key (accounts.ApiKey) acts for its organization, within its scopes, with the rights a partner
 # contributor of that organization has in the browser, and never more, even when a member of
@@ -202,6 +244,8 @@ rules.add_perm("people.erase", is_programme_staff)
 #   withdrawn) on the followed matches of the entries its organization leads. Never
 #   "matches.act" (shortlisting, declining): those are the need side's, taken in the browser.
 #   Reading those matches ("matches.view") needs only "read".
+# - manage-webhooks: list, register, change and delete its organization's webhooks and read
+#   their delivery log (webhooks/api/views.py); nothing else, not even "read".
 
 
 def entries_visible_to(user: Any) -> QuerySet[Entry]:
@@ -234,6 +278,21 @@ def needs_visible_to_key(key: ApiKey) -> QuerySet[Need]:
     if creator is not None and creator.regional_office_id is not None:
         return Need.objects.filter(regional_office_id=creator.regional_office_id) | public
     return public
+
+
+def partner_sources_visible_to(user: Any) -> QuerySet[PartnerSource]:
+    """Programme staff see every partner source and its runs; a partner's members see the
+    sources their organizations own; anyone else none."""
+    person = _user(user)
+    if person is None:
+        return PartnerSource.objects.none()
+    if person.is_staff:
+        return PartnerSource.objects.all()
+    return PartnerSource.objects.filter(organization__in=organizations_of(person))
+
+
+def partner_sources_visible_to_key(key: ApiKey) -> QuerySet[PartnerSource]:
+    return PartnerSource.objects.filter(organization_id=key.organization_id)
 
 
 def matches_visible_to_key(key: ApiKey) -> QuerySet[Match]:
@@ -278,4 +337,10 @@ def api_key_may(key: ApiKey, perm: str, obj: Any = None) -> bool:
             return provides
         if perm == "matches.respond":
             return provides and key.has_scope(ApiKey.Scope.MANAGE_MATCHES)
+    if perm.startswith("reports.") and key.has_scope(ApiKey.Scope.READ):
+        # A key requests what a partner of its organization may: its contribution report.
+        if perm == "reports.request_type":
+            return bool(report_type_for_partners(creator, obj))
+        if perm == "reports.view_run":
+            return obj is not None and obj.scope == f"organization:{key.organization_id}"
     return False

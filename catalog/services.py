@@ -304,12 +304,18 @@ def _apply(entry: Entry, *, data: dict[str, Any], links: Sequence[Link], created
     if not created:
         # Compared with the saved row: a ModelForm has already set the posted values on `entry`.
         saved = Entry.objects.get(pk=entry.pk)
-        changed = any(getattr(saved, name) != value for name, value in scalars.items())
-        changed = changed or any(
-            set(getattr(entry, name).values_list("pk", flat=True)) != pks
+        changed_names = [name for name, value in scalars.items() if getattr(saved, name) != value]
+        changed_names += [
+            name
             for name, pks in related.items()
-        )
-        changed = changed or list(entry.links.order_by("pk").values_list("url", "label")) != links
+            if set(getattr(entry, name).values_list("pk", flat=True)) != pks
+        ]
+        if list(entry.links.order_by("pk").values_list("url", "label")) != links:
+            changed_names.append("links")
+        changed = bool(changed_names)
+        if changed and entry.source_id:
+            # Owned here from now on: the partner sync no longer overwrites these fields.
+            entry.locally_edited_fields = sorted({*saved.locally_edited_fields, *changed_names})
     if not changed:
         return False
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ApiKeyViewSet
+from catalog.api.dcat import CatalogViewSet
 from catalog.api.views import (
     CountryViewSet,
     DeletionViewSet,
@@ -18,7 +19,10 @@ from catalog.api.views import (
 )
 from exchange.api_errors import not_found
 from matching.api.views import EntryNeedsViewSet, MatchViewSet, NeedViewSet
+from partners.api.views import PartnerSourceViewSet, SyncRunViewSet
+from reports.api.views import ReportRunViewSet, ReportTypeViewSet
 from search.api.views import SavedSearchViewSet
+from webhooks.api.views import DeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -32,12 +36,21 @@ router.register("matches", MatchViewSet, basename="match")
 router.register("deletions", DeletionViewSet, basename="deletion")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("partner-sources", PartnerSourceViewSet, basename="partner-source")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("reports", ReportTypeViewSet, basename="report-type")
+router.register("report-runs", ReportRunViewSet, basename="report-run")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register(
+    r"webhooks/(?P<webhook_id>[0-9]{1,18})/deliveries", DeliveryViewSet, basename="webhook-delivery"
+)
 router.register("countries", CountryViewSet, basename="country")
 router.register("regions", RegionViewSet, basename="region")
 router.register("themes", ThemeViewSet, basename="theme")
 router.register("sdg-goals", SdgGoalViewSet, basename="sdg-goal")
 router.register("sdg-targets", SdgTargetViewSet, basename="sdg-target")
 router.register("support-kinds", SupportKindViewSet, basename="support-kind")
+router.register("catalog", CatalogViewSet, basename="catalog")
 
 app_name = "api"
 urlpatterns = [

@@ -4,7 +4,9 @@ Production differs from development only by environment variables. With DEBUG of
 SECRET_KEY stops the process, and the security settings default to what `check --deploy` asks.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -230,6 +232,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "matching.tasks.notify_strong_matches",
         "schedule": crontab(hour=6, minute=10),
     },
+    # Saved report definitions that are due (weekly, monthly) are built and e-mailed; runs left
+    # "running" by a dead worker are failed with a message.
+    "reports-dispatch": {
+        "task": "reports.tasks.saved_reports_dispatch_task",
+        "schedule": crontab(minute=5),
+    },
+    # Webhook deliveries whose retry message was lost are queued again; old ones pruned.
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 if SEARCH_CATCH_UP_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["search-catch-up"] = {
@@ -238,6 +251,27 @@ if SEARCH_CATCH_UP_SECONDS > 0:
         # A worker busy elsewhere drops the runs it missed rather than queueing them up.
         "options": {"expires": SEARCH_CATCH_UP_SECONDS * 2},
     }
+
+# Partner sync (partners/tasks.py): retries of a feed's network errors (the first after
+# PARTNER_SYNC_RETRY_SECONDS, doubling), a run's time limit, when a silent run counts as left
+# by a dead worker, and after how many failed runs in a row the source's contact is mailed.
+PARTNER_SYNC_MAX_RETRIES = env_int("PARTNER_SYNC_MAX_RETRIES", 5)
+PARTNER_SYNC_RETRY_SECONDS = env_int("PARTNER_SYNC_RETRY_SECONDS", 60)
+PARTNER_SYNC_TIME_LIMIT_SECONDS = env_int("PARTNER_SYNC_TIME_LIMIT_SECONDS", 2 * 3600)
+PARTNER_SYNC_STALE_SECONDS = env_int("PARTNER_SYNC_STALE_SECONDS", 15 * 60)
+PARTNER_SYNC_FAILURES_BEFORE_EMAIL = env_int("PARTNER_SYNC_FAILURES_BEFORE_EMAIL", 3)
+PARTNER_SYNC_CONNECTOR_FACTORY = env_str(
+    "PARTNER_SYNC_CONNECTOR_FACTORY", "partners.connectors.connector_for"
+)
+CELERY_BEAT_SCHEDULE["partners-dispatch-due-sources"] = {
+    "task": "partners.tasks.dispatch_due_sources",
+    "schedule": crontab(),  # every minute
+    "options": {"expires": 50},
+}
+CELERY_BEAT_SCHEDULE["partners-sweep-stale-runs"] = {
+    "task": "partners.tasks.sweep_stale_runs",
+    "schedule": crontab(minute="*/5"),
+}
 
 # Catalogue entries not confirmed by their owners for this many days are "to reconfirm" (the
 # owners are reminded); after ENTRY_STALE_AFTER_DAYS they are shown as stale.
@@ -250,6 +284,18 @@ ENTRY_STALE_AFTER_DAYS = env_int("ENTRY_STALE_AFTER_DAYS", 365 + 90)
 MATCH_SUGGESTIONS_PER_NEED = env_int("MATCH_SUGGESTIONS_PER_NEED", 20)
 MATCH_REFRESH_NEEDS_PER_ENTRY = env_int("MATCH_REFRESH_NEEDS_PER_ENTRY", 50)
 MATCH_STRONG_THRESHOLD = env_int("MATCH_STRONG_THRESHOLD_PERCENT", 60) / 100
+
+# Webhooks (webhooks/; README, "Webhooks"): https only unless WEBHOOK_ALLOW_HTTP; never private
+# or local addresses, except the networks listed (e.g. "127.0.0.1/32" for the tests' receiver).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env_list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", [])
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Attempts of one delivery, the first retry after about this many seconds (then x5 each time),
+# failed attempts in a row that disable a webhook, and days the delivery log is kept.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
 
 # Which countries count as "Southern" beyond the documented rule (catalog/reference.py), e.g.
 # economies in transition: a comma-separated list of ISO 3166 alpha-3 codes.
@@ -287,6 +333,17 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 # Largest spreadsheet accepted by the bulk import of needs (/needs/import/), in bytes.
 NEEDS_IMPORT_MAX_BYTES = env_int("NEEDS_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# Largest spreadsheet of entries staff upload for a partner source, in bytes.
+PARTNER_SPREADSHEET_MAX_BYTES = env_int("PARTNER_SPREADSHEET_MAX_BYTES", 20 * 1024 * 1024)
+
+# Partner feeds (partners/connectors/http.py): seconds to connect and between two reads; seconds
+# for a whole response; largest response in bytes (an IATI file can be large); pages of one
+# resumption-token or cursor chain before a run stops as a loop.
+PARTNER_FETCH_CONNECT_TIMEOUT = env_int("PARTNER_FETCH_CONNECT_TIMEOUT", 10)
+PARTNER_FETCH_TIMEOUT = env_int("PARTNER_FETCH_TIMEOUT", 60)
+PARTNER_FETCH_TOTAL_SECONDS = env_int("PARTNER_FETCH_TOTAL_SECONDS", 600)
+PARTNER_FETCH_MAX_BYTES = env_int("PARTNER_FETCH_MAX_BYTES", 500 * 1024 * 1024)
+PARTNER_FETCH_MAX_PAGES = env_int("PARTNER_FETCH_MAX_PAGES", 100_000)
 
 # E-mail: the environment variables keep Django's classic names (EMAIL_HOST, ...).
 _EMAIL_BACKEND = env_str(
@@ -310,6 +367,20 @@ elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
 MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "South-South Exchange <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# OAI-PMH provider at /oai/ (catalog/oai.py): records are oai:<repository id>:entry/<id>, the id
+# being a domain name (by default SITE_URL's host); records per page; contact e-mail in Identify.
+OAI_REPOSITORY_IDENTIFIER = env_str(
+    "OAI_REPOSITORY_IDENTIFIER", urlsplit(SITE_URL).hostname or "localhost"
+)
+OAI_PAGE_SIZE = env_int("OAI_PAGE_SIZE", 100)
+OAI_ADMIN_EMAIL = env_str("OAI_ADMIN_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1])
+# IATI export of agreed and completed matches (matching/iati_export.py): the reporting
+# organisation (UNEP, operator of the portal) and the prefix of each activity's identifier.
+IATI_REPORTING_ORG_REF = env_str("IATI_REPORTING_ORG_REF", "XM-DAC-41116")
+IATI_REPORTING_ORG_NAME = env_str("IATI_REPORTING_ORG_NAME", "United Nations Environment Programme")
+IATI_REPORTING_ORG_TYPE = env_str("IATI_REPORTING_ORG_TYPE", "40")
+IATI_IDENTIFIER_PREFIX = env_str("IATI_IDENTIFIER_PREFIX", f"{IATI_REPORTING_ORG_REF}-SSE-MATCH")
 
 # Security: strict unless DEBUG is on; each can still be set on its own.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -338,6 +409,9 @@ LOGGING = {
 }
 
 PORTAL_VERSION = "0.1.0"
+# A report requested again with the same type, parameters and viewer scope within this many
+# minutes is the stored run, not a new one (reports/services.py).
+REPORT_REUSE_MINUTES = env_int("REPORT_REUSE_MINUTES", 60)
 
 # REST API at /api/v1/ (README, "REST API"). Errors are RFC 9457 problem details
 # (exchange/api_errors.py); API keys per organization (accounts/api/authentication.py) are
@@ -383,6 +457,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SupportKindCodeEnum": "catalog.models.reference.SupportKind.Code",
         "RegionalOfficeCodeEnum": "catalog.models.reference.RegionalOffice.Code",
+        "SyncRunStatusEnum": "partners.models.SyncRun.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

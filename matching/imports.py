@@ -22,23 +22,19 @@ queues it, and the status page refreshes itself until the task is done.
 """
 
 import contextlib
-import csv
 import datetime
 import enum
-import io
 import json
 import os
 import re
 import secrets
 import tempfile
 import uuid
-import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_save
@@ -51,54 +47,33 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.models import User
 from catalog.models import Country, RegionalOffice, SdgTarget, SupportKind, Theme
 from catalog.models.entries import CONTENT_LANGUAGES
+from exchange import spreadsheets
 from exchange.errors import ApplicationError
+from exchange.spreadsheets import (
+    Column,
+    ImportRow,
+    ParsedImport,
+    RowError,
+    SpreadsheetFileError,
+    SpreadsheetSpec,
+    formula_error,
+    parse_iso_date,
+    read_spreadsheet,
+    safe_cell,
+    split_codes,
+)
 from matching.forms import NeedSupportForm, NeedWhatForm
 from matching.models import Need
 
 # At most this many needs per file; a longer file is refused before its rows are read further.
 MAX_ROWS = 2_000
-# Blank rows are skipped but still cost time: a sheet of a million empty rows is refused too.
-MAX_SCANNED_ROWS = 20_000
-MAX_COLUMNS = 40
-# An XLSX is a zip: its declared unpacked size is checked before anything is unpacked (zip bombs).
-# Python's zipfile never unpacks more than an entry declares, so the declared sizes are a bound.
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_ZIP_ENTRIES = 500
 # Uploads and previews older than this are forgotten.
 UPLOAD_LIFETIME = datetime.timedelta(hours=12)
 # The creation tokens of imported needs are derived from the upload and the row number, in this
 # namespace: a second run of the same import finds the needs the first one made (unique column).
 IMPORT_NAMESPACE = uuid.UUID("5b0f4c2e-8f5e-4d55-9d38-2c1f1f6f0a41")
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-LIST_SEPARATORS = re.compile(r"[;,]")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-# Signatures of files people upload by mistake, to say what the file is.
-_MAGIC = (
-    (b"%PDF", gettext_lazy("a PDF document")),
-    (b"\x89PNG", gettext_lazy("a PNG image")),
-    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
-    (b"GIF8", gettext_lazy("a GIF image")),
-    (
-        b"\xd0\xcf\x11\xe0",
-        gettext_lazy("an old Excel (.xls) file or a password-protected workbook"),
-    ),
-    (b"\x1f\x8b", gettext_lazy("a gzip archive")),
-    (b"PK\x03\x04", gettext_lazy("a zip archive (an XLSX workbook, perhaps)")),
-    (b"PK\x05\x06", gettext_lazy("an empty zip archive")),
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    label: Promise
-    required: bool
-    help: Promise
-
 
 COLUMNS = (
     Column("title", gettext_lazy("Title"), True, gettext_lazy("What is needed, in one line.")),
@@ -188,324 +163,38 @@ CHOICES: dict[str, list[tuple[str, Any]]] = {
 DEFAULTS = {"priority": Need.Priority.MEDIUM.value, "time_frame": Need.TimeFrame.MEDIUM.value}
 
 
-class ImportFileError(ApplicationError):
-    """The file as a whole cannot be imported: wrong type, too large, no usable header..."""
+# The file's rows are read by the import path shared with the spreadsheet connector of partner
+# sources (exchange/spreadsheets.py); what follows describes the needs' file.
+ImportFileError = SpreadsheetFileError
+_safe = safe_cell
 
 
-@dataclass(frozen=True)
-class RowError:
-    column: str  # a name of COLUMN_NAMES, or "" for the whole row
-    message: str
-
-    @property
-    def column_label(self) -> str:
-        column = COLUMN_BY_NAME.get(self.column)
-        return str(column.label) if column else ""
-
-
-@dataclass
-class ImportRow:
-    number: int  # as a spreadsheet program shows it: the header is row 1
-    values: dict[str, str]
-    # Columns whose XLSX cell held a number rather than text (8.10 typed as a number reads 8.1).
-    numeric: list[str] = field(default_factory=list)
-    # Problems found while reading the file, kept when the row is validated again.
-    read_errors: list[RowError] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    def get(self, column: str) -> str:
-        return self.values.get(column, "")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ImportRow":
-        return cls(
-            number=int(data["number"]),
-            values={str(k): str(v) for k, v in data["values"].items()},
-            numeric=[str(c) for c in data["numeric"]],
-            read_errors=[
-                RowError(str(e["column"]), str(e["message"])) for e in data["read_errors"]
-            ],
-            errors=[RowError(str(e["column"]), str(e["message"])) for e in data["errors"]],
-        )
-
-
-@dataclass
-class ParsedImport:
-    format: str  # "csv" or "xlsx"
-    columns: list[str]
-    rows: list[ImportRow]
-
-    @property
-    def valid_rows(self) -> list[ImportRow]:
-        return [row for row in self.rows if row.valid]
-
-    @property
-    def invalid_rows(self) -> list[ImportRow]:
-        return [row for row in self.rows if not row.valid]
-
-
-# Reading files ------------------------------------------------------------------------------
+def needs_spec() -> SpreadsheetSpec:
+    """What a file of needs holds (read when used: tests lower MAX_ROWS)."""
+    return SpreadsheetSpec(
+        columns=COLUMNS,
+        max_rows=MAX_ROWS,
+        max_bytes=settings.NEEDS_IMPORT_MAX_BYTES,
+        no_rows=gettext_lazy("“%(name)s” has a header row but no needs below it."),
+        too_many_rows=gettext_lazy(
+            "“%(name)s” has more than %(limit)s rows, the most an import takes. Split it into "
+            "files of at most %(limit)s needs."
+        ),
+        too_large_unpacked=gettext_lazy(
+            "“%(name)s” unpacks to %(size)s MB, more than the %(limit)s MB an import takes. "
+            "Remove images and unused sheets, or split the needs into several files."
+        ),
+    )
 
 
 def parse_needs_file(file: IO[bytes], *, name: str, size: int | None = None) -> ParsedImport:
-    """The rows of an uploaded CSV or XLSX file, not yet validated.
+    """The rows of an uploaded CSV or XLSX file, not yet validated (`read_spreadsheet`).
 
     The format is decided by the file's content; the name only has to say the same thing. Raises
     ImportFileError for a file that is empty, too large, of another type, broken, a zip bomb,
     without the expected header or with more than MAX_ROWS rows.
     """
-    limit = settings.NEEDS_IMPORT_MAX_BYTES
-    if size is not None and size > limit:
-        raise _too_large(name, limit)
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(name, limit)
-    if not data.strip():
-        raise ImportFileError(_("The file “%(name)s” is empty.") % {"name": name})
-    extension = Path(name).suffix.lower()
-    if extension not in (".csv", ".xlsx"):
-        raise ImportFileError(
-            _(
-                "“%(name)s” is not a CSV (.csv) or Excel (.xlsx) file. Download the template, "
-                "fill it in and upload it as .xlsx, or save it as “CSV UTF-8” (.csv)."
-            )
-            % {"name": name}
-        )
-    looks_like = _looks_like(data)
-    if extension == ".xlsx":
-        if not data.startswith(b"PK\x03\x04"):
-            raise ImportFileError(
-                _("“%(name)s” is not an Excel workbook: its content is %(kind)s.")
-                % {"name": name, "kind": looks_like or _("not that of an XLSX file")}
-            )
-        rows = _xlsx_rows(data, name)
-        file_format = "xlsx"
-    else:
-        if looks_like is not None or b"\x00" in data:
-            raise ImportFileError(
-                _(
-                    "“%(name)s” is not a CSV file: its content is %(kind)s. Save the sheet as "
-                    "“CSV UTF-8” (.csv) or upload the .xlsx workbook itself."
-                )
-                % {"name": name, "kind": looks_like or _("binary data")}
-            )
-        rows = _csv_rows(data, name)
-        file_format = "csv"
-    columns, parsed = _read_table(rows, name)
-    return ParsedImport(format=file_format, columns=columns, rows=parsed)
-
-
-def _too_large(name: str, limit: int) -> ImportFileError:
-    return ImportFileError(
-        _(
-            "“%(name)s” is larger than %(limit)s MB, the most an import takes. Split it into "
-            "smaller files."
-        )
-        % {"name": name, "limit": f"{limit / (1024 * 1024):g}"}
-    )
-
-
-def _looks_like(data: bytes) -> str | None:
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return str(kind)
-    return None
-
-
-def _csv_rows(data: bytes, name: str) -> Iterator[tuple[list[Any], list[int]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            _(
-                "“%(name)s” is not UTF-8 text. In your spreadsheet program, save it as "
-                "“CSV UTF-8” and upload it again."
-            )
-            % {"name": name}
-        ) from None
-    header_line = text[:4096].partition("\n")[0]
-    # Spreadsheet programs set for French or Spanish write ";" between cells.
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    number = 0
-    while True:
-        number += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("Row %(number)s of “%(name)s” cannot be read as CSV (%(problem)s).")
-                % {"number": number, "name": name, "problem": exc}
-            ) from None
-        yield list(cells), []
-
-
-def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[list[Any], list[int]]]:
-    broken = ImportFileError(
-        _(
-            "“%(name)s” cannot be read as an Excel workbook: it is damaged or not an XLSX file. "
-            "Open it in your spreadsheet program and save it again as .xlsx."
-        )
-        % {"name": name}
-    )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise broken from None
-    names = {entry.filename for entry in entries}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ImportFileError(
-            _("“%(name)s” is a zip archive but not an Excel workbook.") % {"name": name}
-        )
-    unpacked = sum(entry.file_size for entry in entries)
-    if len(entries) > MAX_ZIP_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(
-            _(
-                "“%(name)s” unpacks to %(size)s MB, more than the %(limit)s MB an import takes. "
-                "Remove images and unused sheets, or split the needs into several files."
-            )
-            % {
-                "name": name,
-                "size": f"{unpacked / (1024 * 1024):.0f}",
-                "limit": f"{MAX_UNPACKED_BYTES / (1024 * 1024):.0f}",
-            }
-        )
-    if any(entry.flag_bits & 0x1 for entry in entries):
-        raise ImportFileError(
-            _("“%(name)s” is password-protected; save it again without a password.")
-            % {"name": name}
-        )
-    try:
-        # Not data_only: a formula cell then reads as its text ("=SUM(...)"), which validation
-        # refuses, instead of a value cached by whoever wrote the file. Nothing is evaluated.
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
-        )
-    except Exception:  # openpyxl raises many kinds of errors on a damaged file
-        raise broken from None
-    try:
-        if not workbook.worksheets:
-            raise broken
-        sheet = workbook.worksheets[0]
-        try:
-            for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-                yield _xlsx_cells(values)
-        except ImportFileError:
-            raise
-        except Exception:
-            raise broken from None
-    finally:
-        workbook.close()
-
-
-def _xlsx_cells(values: Iterable[Any]) -> tuple[list[Any], list[int]]:
-    cells: list[Any] = []
-    numeric: list[int] = []
-    for index, value in enumerate(values):
-        if isinstance(value, bool):
-            value = "TRUE" if value else "FALSE"
-        elif isinstance(value, int | float):
-            numeric.append(index)
-            value = str(int(value)) if float(value).is_integer() else repr(value)
-        elif isinstance(value, datetime.datetime):
-            value = (
-                value.date().isoformat()
-                if value.time() == datetime.time(0, 0)
-                else value.isoformat(sep=" ")
-            )
-        elif isinstance(value, datetime.date | datetime.time):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, str):
-            value = str(value)
-        cells.append(value)
-    return cells, numeric
-
-
-def _normalize_header(value: Any) -> str:
-    return re.sub(r"[\s-]+", "_", str(value or "").strip().lower())
-
-
-def _read_table(
-    rows: Iterator[tuple[list[Any], list[int]]], name: str
-) -> tuple[list[str], list[ImportRow]]:
-    first = next(rows, None)
-    header = [_normalize_header(value) for value in (first[0] if first else [])]
-    while header and not header[-1]:
-        header.pop()
-    _check_header(header, name)
-    parsed: list[ImportRow] = []
-    scanned = 1
-    for cells, numeric_indexes in rows:
-        scanned += 1
-        texts = ["" if value is None else str(value).strip() for value in cells]
-        if not any(texts):
-            if scanned > MAX_SCANNED_ROWS:
-                raise _too_many_rows(name)
-            continue
-        if len(parsed) >= MAX_ROWS:
-            raise _too_many_rows(name)
-        values = {column: (texts[i] if i < len(texts) else "") for i, column in enumerate(header)}
-        row = ImportRow(
-            number=scanned,
-            values=values,
-            numeric=[header[i] for i in numeric_indexes if i < len(header)],
-        )
-        extra = [i + 1 for i in range(len(header), len(texts)) if texts[i]]
-        if extra:
-            row.read_errors.append(
-                RowError(
-                    "",
-                    _("Cell %(columns)s has a value but no column name in the header row.")
-                    % {"columns": ", ".join(str(i) for i in extra)},
-                )
-            )
-        parsed.append(row)
-    if not parsed:
-        raise ImportFileError(
-            _("“%(name)s” has a header row but no needs below it.") % {"name": name}
-        )
-    return header, parsed
-
-
-def _too_many_rows(name: str) -> ImportFileError:
-    return ImportFileError(
-        _(
-            "“%(name)s” has more than %(limit)s rows, the most an import takes. Split it into "
-            "files of at most %(limit)s needs."
-        )
-        % {"name": name, "limit": MAX_ROWS}
-    )
-
-
-def _check_header(header: list[str], name: str) -> None:
-    problems: list[str] = []
-    missing = [c.name for c in COLUMNS if c.required and c.name not in header]
-    if missing:
-        problems.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
-    unknown = [c or _("(empty)") for c in header if c not in COLUMN_BY_NAME]
-    if unknown:
-        problems.append(_("unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})
-    repeated = sorted({c for c in header if c and header.count(c) > 1})
-    if repeated:
-        problems.append(_("repeated columns: %(columns)s") % {"columns": ", ".join(repeated)})
-    if problems:
-        raise ImportFileError(
-            _(
-                "The first row of “%(name)s” must name the columns of the template (%(problems)s). "
-                "The columns are: %(columns)s."
-            )
-            % {"name": name, "problems": "; ".join(problems), "columns": ", ".join(COLUMN_NAMES)}
-        )
+    return read_spreadsheet(file, name=name, size=size, spec=needs_spec())
 
 
 # Validating rows ----------------------------------------------------------------------------
@@ -588,13 +277,7 @@ def _title_key(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
-def _codes(value: str, *, upper: bool = False) -> list[str]:
-    codes: list[str] = []
-    for part in LIST_SEPARATORS.split(value):
-        code = part.strip().upper() if upper else part.strip().lower()
-        if code and code not in codes:
-            codes.append(code)
-    return codes
+_codes = split_codes
 
 
 def _has_error(row: ImportRow, column: str) -> bool:
@@ -614,15 +297,9 @@ def _check_row(
 
     for column in COLUMNS:
         value = row.get(column.name)
-        if value.startswith(FORMULA_STARTS):
-            fail(
-                column.name,
-                _(
-                    "Starts with “%(sign)s”, which spreadsheet programs run as a formula. Type "
-                    "the value itself, starting with a letter or a digit."
-                )
-                % {"sign": value[0].strip() or _("a tab")},
-            )
+        formula = formula_error(value)
+        if formula is not None:
+            fail(column.name, formula)
         elif column.required and not value:
             fail(column.name, _("Required: this cell is empty."))
 
@@ -691,9 +368,7 @@ def _check_row(
     needed_by = row.get("needed_by")
     if needed_by and not failed("needed_by"):
         try:
-            if not ISO_DATE.match(needed_by):
-                raise ValueError(needed_by)
-            datetime.date.fromisoformat(needed_by)
+            parse_iso_date(needed_by)
         except ValueError:
             fail(
                 "needed_by",
@@ -1123,11 +798,6 @@ def _forget_old_uploads() -> None:
 # Templates to fill in -----------------------------------------------------------------------
 
 
-def _safe(value: str) -> str:
-    """A cell a spreadsheet program shows as text, never runs (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def template_countries(office: RegionalOffice | None) -> list[Country]:
     """The countries a template lists: the office's own, or every country an office serves."""
     countries = Country.objects.filter(regional_office__isnull=False).select_related(
@@ -1168,69 +838,35 @@ def template_example(office: RegionalOffice | None) -> dict[str, str]:
 
 def template_csv() -> bytes:
     """The header row, with a byte order mark so that Excel opens the file as UTF-8."""
-    out = io.StringIO(newline="")
-    csv.writer(out).writerow([_safe(name) for name in COLUMN_NAMES])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheets.template_csv(needs_spec())
 
 
 def template_xlsx(*, office: RegionalOffice | None) -> bytes:
     """A workbook: the "Needs" sheet to fill in (header row, text cells, lists for the
     single-choice columns) and a "Codes" sheet with an example row and every allowed code."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    bold = Font(bold=True)
-    workbook = openpyxl.Workbook()
-    needs = workbook.active
-    assert needs is not None  # a new workbook has one sheet
-    needs.title = "Needs"
-    needs.append([_safe(name) for name in COLUMN_NAMES])
-    needs.freeze_panes = "A2"
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        needs.cell(row=1, column=index).font = bold
-        needs.column_dimensions[letter].width = (
-            40 if column.name in ("title", "description") else 18
-        )
-        # Text cells: "8.10" stays 8.10 and a date stays as typed.
-        needs.column_dimensions[letter].number_format = "@"
-        if column.name in CHOICES:
-            allowed = ",".join(code for code, _label in CHOICES[column.name])
-            validation = DataValidation(type="list", formula1=f'"{allowed}"', allow_blank=True)
-            validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-            needs.add_data_validation(validation)
-
-    codes = workbook.create_sheet("Codes")
-    codes.column_dimensions["A"].width = 24
-    codes.column_dimensions["B"].width = 60
-    codes.column_dimensions["C"].width = 30
-
-    def heading(text: str) -> None:
-        codes.append([])
-        codes.append([_safe(text)])
-        codes.cell(row=codes.max_row, column=1).font = bold
-
-    def rows(items: Iterable[Iterable[Any]]) -> None:
-        for item in items:
-            codes.append([_safe(str(value)) for value in item])
-
-    codes.append([_("Example row: copy it to the Needs sheet, below the header, and change it.")])
-    codes.cell(row=1, column=1).font = bold
-    example = template_example(office)
-    codes.append([_safe(name) for name in COLUMN_NAMES])
-    codes.append([_safe(example[name]) for name in COLUMN_NAMES])
-    heading(_("countries: ISO3 code, name, regional office"))
-    rows((c.iso3, c.name, c.regional_office) for c in template_countries(office))
-    heading(_("themes"))
-    rows((t.code, t.name) for t in Theme.objects.order_by("position", "name"))
-    heading(_("sdg_targets"))
-    rows((t.code, t.title) for t in SdgTarget.objects.order_by("goal__number", "position"))
-    heading(_("support_sought"))
-    rows((k.code, k.name) for k in SupportKind.objects.order_by("code"))
-    for choice_column, choice_values in CHOICES.items():
-        heading(choice_column)
-        rows(choice_values)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    code_lists: list[tuple[str, Iterable[Iterable[Any]]]] = [
+        (
+            _("countries: ISO3 code, name, regional office"),
+            [(c.iso3, c.name, c.regional_office) for c in template_countries(office)],
+        ),
+        (_("themes"), [(t.code, t.name) for t in Theme.objects.order_by("position", "name")]),
+        (
+            _("sdg_targets"),
+            [(t.code, t.title) for t in SdgTarget.objects.order_by("goal__number", "position")],
+        ),
+        (_("support_sought"), [(k.code, k.name) for k in SupportKind.objects.order_by("code")]),
+        *((column, values) for column, values in CHOICES.items()),
+    ]
+    return spreadsheets.template_xlsx(
+        needs_spec(),
+        sheet_title="Needs",
+        codes=spreadsheets.CodesSheet(
+            example_heading=_(
+                "Example row: copy it to the Needs sheet, below the header, and change it."
+            ),
+            example=template_example(office),
+            code_lists=code_lists,
+        ),
+        choices=CHOICES,
+        wide_columns=("title", "description"),
+    )

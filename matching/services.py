@@ -24,6 +24,7 @@ from exchange.errors import ApplicationError
 from matching import tasks
 from matching.models import Match, Need, NeedReview
 from matching.ranking import RankedEntry, rank_entries_for_need
+from matching.signals import suggestions_stored
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -719,6 +720,7 @@ def _suggestions_store(
             Match.objects.db
         )
     Need.objects.filter(pk=need_id).update(suggestions_refreshed_at=now)
+    suggestions_stored.send(sender=Match, need_id=need_id, ranked_at=now)
     return RefreshResult(
         created=len(to_create),
         updated=len(to_update),

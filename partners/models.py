@@ -1,9 +1,48 @@
+import datetime
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# What `PartnerSource.field_mapping` may hold (validated by `PartnerSource.clean`), e.g.
+# {"module": "experience", "kind": "case-study", "themes": {"41010": "climate-action"},
+#  "countries": {"KOS": "SRB"}, "oai_set": "unep:reports"}. The vocabulary mappings rename the
+# codes a connector gives before they are looked up; connectors may also read them.
+FIELD_MAPPING_KEYS = {
+    "module": str,
+    "kind": str,
+    "themes": dict,
+    "countries": dict,
+    "sdg_targets": dict,
+    "oai_set": str,
+}
+
+ENV_VAR_NAME = re.compile(r"\A[A-Z][A-Z0-9_]{0,99}\Z")
 
 
 class PartnerSource(models.Model):
-    """A partner database the portal synchronises with (connectors come with partner sync)."""
+    """A partner database the portal synchronises with (partners/sync.py, partners/tasks.py)."""
+
+    class Schedule(models.TextChoices):
+        OFF = "off", _("Off (run by hand only)")
+        HOURLY = "hourly", _("Every hour")
+        EVERY_6_HOURS = "6h", _("Every 6 hours")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly (Mondays)")
+
+    # The length of each schedule's period; runs are due from the period's start plus the
+    # source's offset (UTC).
+    SCHEDULE_PERIODS: dict[str, datetime.timedelta] = {
+        Schedule.HOURLY: datetime.timedelta(hours=1),
+        Schedule.EVERY_6_HOURS: datetime.timedelta(hours=6),
+        Schedule.DAILY: datetime.timedelta(days=1),
+        Schedule.WEEKLY: datetime.timedelta(days=7),
+    }
 
     class Connector(models.TextChoices):
         IATI = "iati", _("IATI activity XML")
@@ -23,7 +62,62 @@ class PartnerSource(models.Model):
     )
     connector = models.CharField(max_length=20, choices=Connector.choices)
     endpoint = models.URLField(max_length=500, blank=True)
+    # Credentials are never stored here: only the name of the environment variable of the
+    # workers that holds them (an API key, "user:password").
+    credentials_env = models.CharField(
+        _("credentials variable"),
+        max_length=100,
+        blank=True,
+        validators=[
+            RegexValidator(
+                ENV_VAR_NAME,
+                _(
+                    "Give the name of an environment variable (capital letters, digits and "
+                    "underscores, starting with a letter), not the credentials themselves."
+                ),
+            )
+        ],
+        help_text=_("The name of the workers' environment variable that holds the credentials."),
+    )
+    schedule = models.CharField(
+        _("schedule"), max_length=10, choices=Schedule.choices, default=Schedule.DAILY
+    )
+    schedule_offset_minutes = models.PositiveIntegerField(
+        _("minutes after the start of each period"),
+        default=0,
+        help_text=_(
+            "E.g. 150 with a daily schedule runs at 02:30 UTC; with an hourly one, it is taken "
+            "modulo 60."
+        ),
+    )
+    field_mapping = models.JSONField(
+        _("field mapping"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Optional: {"module": "experience", "kind": "case-study", "themes": {"source code": '
+            '"theme code"}, "countries": {"source code": "ISO3"}, "sdg_targets": {...}, '
+            '"oai_set": "set spec"}.'
+        ),
+    )
+    publish_directly = models.BooleanField(
+        _("publish new entries directly"),
+        default=False,
+        help_text=_("Otherwise new entries from this source wait for moderation."),
+    )
+    contact_email = models.EmailField(
+        _("contact for failures"),
+        blank=True,
+        help_text=_("Told by e-mail when runs fail repeatedly."),
+    )
     enabled = models.BooleanField(default=True)
+    # Where the next run resumes: the checkpoint stored with the last committed page.
+    checkpoint = models.JSONField(default=dict, blank=True, editable=False)
+    # When the current full pass over the feed (a run started from an empty checkpoint, and the
+    # runs resuming it) began: a pass that completes archives the entries it did not see.
+    pass_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,6 +126,69 @@ class PartnerSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = field_mapping_errors(self.field_mapping)
+        if errors:
+            raise ValidationError({"field_mapping": errors})
+
+    def last_due_at(self, now: datetime.datetime) -> datetime.datetime | None:
+        """The latest moment at or before `now` when a scheduled run was due; None when the
+        schedule is off."""
+        period = self.SCHEDULE_PERIODS.get(self.schedule)
+        if period is None:
+            return None
+        # Periods counted from Monday 1 January 2024, 00:00 UTC.
+        epoch = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+        offset = datetime.timedelta(minutes=self.schedule_offset_minutes) % period
+        slots = (now - epoch - offset) // period
+        return epoch + offset + slots * period
+
+
+def field_mapping_errors(mapping: Any) -> list[str]:
+    """What is wrong with a source's field mapping, as messages for the admin form."""
+    from catalog.models import Entry
+    from catalog.models.entries import KINDS_BY_MODULE
+
+    if not isinstance(mapping, dict):
+        return [str(_("The field mapping must be a JSON object."))]
+    errors: list[str] = []
+    unknown = sorted(set(mapping) - set(FIELD_MAPPING_KEYS))
+    if unknown:
+        errors.append(
+            str(_("Unknown keys: %(keys)s. Allowed: %(allowed)s."))
+            % {"keys": ", ".join(unknown), "allowed": ", ".join(sorted(FIELD_MAPPING_KEYS))}
+        )
+    for key, kind in FIELD_MAPPING_KEYS.items():
+        if key not in mapping:
+            continue
+        value = mapping[key]
+        if not isinstance(value, kind):
+            errors.append(
+                str(_("“%(key)s” must be %(what)s."))
+                % {"key": key, "what": _("an object") if kind is dict else _("a text")}
+            )
+        elif kind is dict and not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+        ):
+            errors.append(
+                str(_("“%(key)s” must map source codes to portal codes, both texts."))
+                % {"key": key}
+            )
+    module = mapping.get("module")
+    if isinstance(module, str) and module not in Entry.Module.values:
+        errors.append(str(_("There is no module “%(module)s”.")) % {"module": module})
+    kind_value = mapping.get("kind")
+    if isinstance(kind_value, str):
+        if kind_value not in Entry.Kind.values:
+            errors.append(str(_("There is no kind “%(kind)s”.")) % {"kind": kind_value})
+        elif isinstance(module, str) and module in KINDS_BY_MODULE:
+            if kind_value not in KINDS_BY_MODULE[module]:
+                errors.append(
+                    str(_("The kind “%(kind)s” does not belong to the module “%(module)s”."))
+                    % {"kind": kind_value, "module": module}
+                )
+    return errors
 
 
 class SyncRun(models.Model):
@@ -49,9 +206,14 @@ class SyncRun(models.Model):
         MANUAL = "manual", _("Run now")
         API = "api", _("API")
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
     source = models.ForeignKey(PartnerSource, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -63,11 +225,25 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     archived = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # Pages committed, and retries after retryable feed errors (with the last one's message in
+    # `error` while the run waits, queued, for the next attempt).
+    pages = models.PositiveIntegerField(default=0)
+    retries = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["source", "-created_at"], name="sync_run_source_recent")]
+        constraints = [
+            # The lock that keeps two runs of one source from overlapping, on PostgreSQL and
+            # SQLite alike: a second queued or running run cannot be inserted.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status__in=["queued", "running"]),
+                name="sync_run_one_active_per_source",
+                violation_error_message=_("This source already has a run queued or running."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} · {self.created_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
@@ -79,6 +255,9 @@ class SyncRecordError(models.Model):
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="record_errors")
     external_id = models.CharField(max_length=255, blank=True)
     message = models.TextField()
+    # A warning: the record was stored, but part of it was left out (a provider without a
+    # country that matches no organization).
+    is_warning = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,3 +265,36 @@ class SyncRecordError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id or '?'}: {self.message[:80]}"
+
+
+class SyncConflict(models.Model):
+    """A field a person changed here that the source changed too: the sync kept our value and
+    records the source's, for staff to decide (`partners.services.sync_conflict_resolve`).
+    One open conflict per entry and field, holding the source's latest value."""
+
+    entry = models.ForeignKey("catalog.Entry", on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(max_length=50)
+    our_value = models.JSONField(null=True)
+    source_value = models.JSONField(null=True)
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, related_name="conflicts")
+    resolved = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            # The sync upserts the open conflict of (entry, field).
+            models.UniqueConstraint(
+                fields=["entry", "field"],
+                condition=Q(resolved=False),
+                name="sync_conflict_one_open_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} · {self.field}"

@@ -47,7 +47,9 @@ class ApiKeyCreateInputSerializer(StrictInputSerializer):
     organization = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=4
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
+        min_length=1,
+        max_length=len(ApiKey.Scope),
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 

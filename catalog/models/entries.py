@@ -218,6 +218,26 @@ class Entry(models.Model):
         related_name="entries",
     )
     external_id = models.CharField(max_length=255, blank=True)
+    # Provenance of a synchronised entry (partners/sync.py): where a person sees the record at
+    # the source, the hash of the mapped record last stored (an unchanged record is skipped),
+    # when its source last listed it, and the fields a person changed here, which the next
+    # syncs leave alone (recording a partners.SyncConflict when the source's value differs).
+    # Database defaults too: bulk writers that COPY named columns (catalog/generator) leave
+    # these out.
+    source_url = models.URLField(
+        _("record at the source"), max_length=500, blank=True, default="", db_default=""
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    # When the source last listed the entry, as of the last write of this row (the record created
+    # or changed). The sync records each sighting of an unchanged record in the narrow
+    # `EntrySighting` instead (a new version of this wide row per record and run was most of an
+    # unchanged run's time): `last_seen_at` is the later of the two.
+    stored_last_seen_at = models.DateTimeField(
+        _("last seen at the source"), null=True, blank=True, db_column="last_seen_at"
+    )
+    locally_edited_fields = models.JSONField(default=list, db_default=[], blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_confirmed_on = models.DateField(_("last confirmed on"), null=True, blank=True)
@@ -235,7 +255,14 @@ class Entry(models.Model):
     # Who changed what and when, shown to staff on each entry (django-simple-history).
     history = History(
         m2m_fields=[countries_of_origin, countries_applied, themes, sdg_targets],
-        excluded_fields=["updated_at", "reconfirm_reminded_at", "creation_key"],
+        excluded_fields=[
+            "updated_at",
+            "reconfirm_reminded_at",
+            "creation_key",
+            "content_hash",
+            "stored_last_seen_at",
+            "locally_edited_fields",
+        ],
     )
 
     class Meta:
@@ -248,6 +275,16 @@ class Entry(models.Model):
             ),
             # Stale-entry reports and reconfirmation reminders.
             models.Index(fields=["last_confirmed_on"], name="entry_last_confirmed"),
+            # The API's list, oldest change first (mirroring, `updated_since`), and its
+            # Last-Modified (the newest change).
+            models.Index(fields=["updated_at", "id"], name="entry_updated_id"),
+            # The same for anonymous clients, who see published entries only: the newest
+            # entries are often drafts, which the index above would step over one by one.
+            models.Index(
+                fields=["updated_at", "id"],
+                name="entry_published_updated_id",
+                condition=Q(status="published"),
+            ),
         ]
         constraints = [
             # Upserts from partner sync look entries up by (source, external_id).
@@ -305,6 +342,20 @@ class Entry(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def last_seen_at(self) -> datetime.datetime | None:
+        """When the source last listed the entry (None: not from a source, or never seen)."""
+        try:
+            sighted = self.sighting.seen_at
+        except EntrySighting.DoesNotExist:
+            return self.stored_last_seen_at
+        stored = self.stored_last_seen_at
+        return sighted if stored is None or sighted > stored else stored
+
+    @last_seen_at.setter
+    def last_seen_at(self, value: datetime.datetime | None) -> None:
+        self.stored_last_seen_at = value
 
     @property
     def is_open(self) -> bool:
@@ -367,6 +418,42 @@ class EntryProvider(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} ({self.get_role_display()})"
+
+
+class EntrySighting(models.Model):
+    """When a partner source last listed an entry whose record had not changed: one narrow row
+    per entry, rewritten at each run, so that an unchanged record costs no write of the entry's
+    wide row (see `Entry.last_seen_at`)."""
+
+    entry = models.OneToOneField(
+        Entry, on_delete=models.CASCADE, primary_key=True, related_name="sighting"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} seen {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class EntryTranslation(models.Model):
+    """The entry's texts in a language other than its own `language`, as a partner source gives
+    them (IATI narratives in several languages)."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=5, choices=CONTENT_LANGUAGES)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "language"], name="entry_translation_unique_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
 
 
 class EntryLink(models.Model):

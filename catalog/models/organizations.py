@@ -23,6 +23,8 @@ class Organization(models.Model):
         NGO = "ngo", _("Non-governmental organization")
         PRIVATE_SECTOR = "private-sector", _("Private sector")
         NETWORK_SECRETARIAT = "network-secretariat", _("Network secretariat")
+        # Partner feeds often name an organization without saying what it is.
+        OTHER = "other", _("Other or not stated")
 
     name = models.CharField(_("name"), max_length=255)
     acronym = models.CharField(_("acronym"), max_length=40, blank=True)

@@ -33,6 +33,7 @@ from accounts.permissions import (
     needs_visible_to,
     needs_visible_to_key,
 )
+from catalog.api.renderers import FormatsMixin
 from catalog.models import Entry
 from exchange.api_errors import PROBLEM_CONTENT_TYPE, BadRequest, problem
 from exchange.api_support import (
@@ -103,12 +104,14 @@ def _update_arguments(values: dict[str, Any]) -> dict[str, Any]:
     ),
 )
 class NeedViewSet(
+    FormatsMixin,
     ConditionalGetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Need],
 ):
     write_scope = "write-needs"
+    csv_actions = frozenset({"list", "matches"})
     serializer_class = NeedOutputSerializer
     lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -268,7 +271,7 @@ MAX_SERVABLE = 20
         filters=False,
     ),
 )
-class EntryNeedsViewSet(ConditionalGetMixin, viewsets.GenericViewSet[Entry]):
+class EntryNeedsViewSet(FormatsMixin, ConditionalGetMixin, viewsets.GenericViewSet[Entry]):
     public_read = True
     pagination_class = None
     serializer_class = ServableNeedSerializer

@@ -40,6 +40,7 @@ from catalog.models import (
 from catalog.models.entries import KINDS_BY_MODULE
 from matching.models import RankingWeights
 from partners.models import PartnerSource
+from reports.models import ReportRun, SavedReport
 from search.models import ChangeLogHorizon, SavedSearch
 from tests.factories import (
     EntryFactory,
@@ -52,6 +53,7 @@ from tests.factories import (
     UserFactory,
     country,
 )
+from webhooks.models import Delivery, Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +82,7 @@ def row(obj: Model) -> dict[str, Any]:
 def sample_data() -> dict[str, Any]:
     """One row of each kind, so that changelists render real rows, not only empty tables."""
     source: PartnerSource = PartnerSourceFactory()
+    source.runs.create(status="succeeded")
     southern: Organization = OrganizationFactory(
         name="Kenya Forestry Research Institute", source=source
     )
@@ -114,6 +117,20 @@ def sample_data() -> dict[str, Any]:
     ErasureRequest.objects.create(email="former@example.org")
     ChangeLogHorizon.objects.create(pruned_through=0)
     EntryReview.objects.create(entry=entry, by=user, decision=EntryReview.Decision.PUBLISHED)
+    run = ReportRun.objects.create(type_slug="needs-overview", scope="staff", digest="0" * 64)
+    SavedReport.objects.create(
+        name="Weekly needs",
+        type_slug="needs-overview",
+        schedule=SavedReport.Schedule.WEEKLY,
+        recipients=["staff@example.org"],
+        owner=user,
+        next_run_at=timezone.now(),
+        last_run=run,
+    )
+    webhook = Webhook.objects.create(
+        organization=southern, url="https://hooks.example.org/sse", secret="s" * 40
+    )
+    Delivery.objects.create(webhook=webhook, event_type="entry.changed", payload={"id": 1})
     return {"entry": entry, "organization": southern}
 
 

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "",
     "healthz",
+    # The user and operations manual (exchange/help.py).
+    "help/",
+    "help/<path:path>",
     "i18n/setlang/",
     "<module:module>/",
     "<module:module>/<int:pk>/",
@@ -32,6 +35,10 @@ PUBLIC = {
     "organizations/<int:pk>/",
     "search/",
     "search/export.csv",
+    # Aggregate, anonymous figures (tests/reports/test_statistics.py).
+    "statistics/",
+    # OAI-PMH: harvesters read the published catalogue (deleted records: ids and dates only).
+    "oai/",
     "needs/",
     "needs/<int:pk>/",
     "accounts/login/",
@@ -61,7 +68,7 @@ PUBLIC = {
 PUBLIC_API = re.compile(
     r"^api/v1/(schema/|docs/|redoc/|\^\[\\s\\S\]\*\$|"
     r"\^(entries|organizations|deletions|countries|regions|themes|sdg-goals|sdg-targets|"
-    r"support-kinds)(/\(\?P<\w+>[^)]*\))?/\$|"
+    r"support-kinds|catalog)(/\(\?P<\w+>[^)]*\))?/\$|"
     # The open needs an entry could serve are public, as on the entry's page.
     r"\^entries/\(\?P<entry_id>[^)]*\)/needs/\$)$"
 )
@@ -112,6 +119,21 @@ def test_the_url_configuration_has_protected_pages_to_check() -> None:
     routes = protected_routes()
     assert "search/saved/" in routes
     assert "accounts/privacy/requests/" in routes
+    # Partner sync, staff only (tests/partners/test_health.py checks non-staff are refused).
+    assert {
+        "partners/sources/",
+        "partners/sources/<int:pk>/",
+        "partners/runs/<int:pk>/",
+        "partners/runs/<int:pk>/status.json",
+        "partners/conflicts/<int:pk>/resolve/",
+        "partners/organizations/duplicates/",
+        "partners/organizations/merge/",
+        "partners/spreadsheets/template.xlsx",
+        "partners/spreadsheets/template.csv",
+        "partners/spreadsheets/upload/",
+        "partners/spreadsheets/<str:token>/",
+        "partners/spreadsheets/<str:token>/confirm/",
+    } <= set(routes)
     assert "api/v1/^needs/$" in routes
     assert "api/v1/^entries/(?P<pk>[0-9]{1,18})/submit/$" in routes
     assert any(route.startswith("needs/") for route in routes), routes
