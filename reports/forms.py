@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import ApiKey, User
 from accounts.permissions import PARTNER_REPORT_TYPES, organizations_of
@@ -41,13 +41,13 @@ class ReportParametersForm(forms.Form):
     organization are fixed (reports/selectors.py, `scope_for`) and left out of the form."""
 
     period_start = forms.DateField(
-        label=gettext_lazy("From"),
+        label=pgettext_lazy("start of a period", "From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("First day of the period (YYYY-MM-DD)."),
     )
     period_end = forms.DateField(
-        label=gettext_lazy("To"),
+        label=pgettext_lazy("end of a period", "To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("Last day of the period, included."),
