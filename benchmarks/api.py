@@ -77,15 +77,16 @@ SECRET_KEY = "benchmark-only-secret-key-not-for-production-use-0123456789"  # no
 
 # The first page of the API's plain list: published entries, oldest change first, with every
 # column the API shows; the related codes come as arrays in the same row (contacts are null for
-# anonymous clients, as in the API). psycopg2 turns the arrays into lists.
+# anonymous clients, as in the API). psycopg2 turns the arrays into lists. The countries are
+# looked up as the API looks them up (catalog/api/rows.py, _COUNTRY_OF_ROW).
 RAW_LIST_SQL = """
 SELECT e.id, e.module, e.kind, e.status, e.title, e.summary, e.body, e.language,
-  ARRAY(SELECT c.iso3 FROM catalog_entry_countries_of_origin x
-      JOIN catalog_country c ON c.id = x.country_id WHERE x.entry_id = e.id
-      ORDER BY c.name_en, c.id),
-  ARRAY(SELECT c.iso3 FROM catalog_entry_countries_applied x
-      JOIN catalog_country c ON c.id = x.country_id WHERE x.entry_id = e.id
-      ORDER BY c.name_en, c.id),
+  ARRAY(SELECT c.iso3 FROM catalog_entry_countries_of_origin x CROSS JOIN LATERAL
+      (SELECT iso3, name_en, id FROM catalog_country WHERE id = x.country_id OFFSET 0) c
+      WHERE x.entry_id = e.id ORDER BY c.name_en, c.id),
+  ARRAY(SELECT c.iso3 FROM catalog_entry_countries_applied x CROSS JOIN LATERAL
+      (SELECT iso3, name_en, id FROM catalog_country WHERE id = x.country_id OFFSET 0) c
+      WHERE x.entry_id = e.id ORDER BY c.name_en, c.id),
   ARRAY(SELECT t.code FROM catalog_entry_themes x
       JOIN catalog_theme t ON t.id = x.theme_id WHERE x.entry_id = e.id
       ORDER BY t.position, t.name),

@@ -432,7 +432,7 @@ REST_FRAMEWORK = {
         "accounts.api.throttling.AnonymousThrottle",
         "accounts.api.throttling.SessionUserThrottle",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["exchange.api_json.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["exchange.api_support.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "exchange.api_support.UpdatedCursorPagination",

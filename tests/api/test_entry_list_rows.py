@@ -1,10 +1,18 @@
-"""The plain list's rows on PostgreSQL are built without the serializer
-(catalog.api.views.entry_rows): each must equal what EntryOutputSerializer gives for the same
-entry, which is what the detail view returns."""
+"""The plain list's rows on PostgreSQL are built without the serializer (catalog.api.rows):
+written as JSON by PostgreSQL (`entry_documents`) and, for CSV, as dicts (`EntryRows`). Each
+must equal what EntryOutputSerializer gives for the same entry, which is what the detail view
+returns."""
+
+import datetime
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
-from catalog.models import Country, EntryLink, SdgGoal, SdgTarget, SupportKind, Theme
+from catalog.api.rows import EntryRows, entry_rows
+from catalog.models import Country, Entry, EntryLink, SdgGoal, SdgTarget, SupportKind, Theme
 from tests.factories import (
     EntryFactory,
     EventFactory,
@@ -42,6 +50,9 @@ def varied_entries(organization):
         EntryFactory(),  # no relations at all
         EventFactory(providers=[partner], is_online=True),
         OpportunityFactory(providers=[organization], published_at=None, last_confirmed_on=None),
+        # Whole seconds: DRF writes no fraction then.
+        EntryFactory(published_at=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)),
+        EntryFactory(published_at=datetime.datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=datetime.UTC)),
     ]
 
 
@@ -81,3 +92,25 @@ def test_list_rows_show_a_members_drafts_as_the_serializer_does(
     rows, details = _list_and_details(api)
     assert "draft" in {row["status"] for row in rows}
     assert rows == details
+
+
+def test_whole_seconds_and_microseconds_are_written_as_drf_writes_them(api, varied_entries):
+    rows = {row["id"]: row for row in api.get("/api/v1/entries/?page_size=100").json()["results"]}
+    assert rows[varied_entries[-2].pk]["published_at"] == "2026-01-02T03:04:05Z"
+    assert rows[varied_entries[-1].pk]["published_at"] == "2026-01-02T03:04:05.000007Z"
+
+
+def test_the_csv_rows_equal_the_json_rows(api, varied_entries):
+    request = Request(APIRequestFactory().get("/api/v1/entries/"))
+    request.user = AnonymousUser()
+    to_dict = EntryRows(request)
+    published = Entry.objects.filter(status="published").order_by("updated_at", "id")
+    rows = [to_dict(row) for row in entry_rows(published)]
+    assert rows == api.get("/api/v1/entries/?page_size=100").json()["results"]
+
+
+def test_outside_utc_the_rows_still_equal_the_serializers_output(api, varied_entries):
+    with timezone.override("Africa/Nairobi"):
+        rows, details = _list_and_details(api)
+    assert rows == details
+    assert rows[0]["created_at"].endswith("+03:00")

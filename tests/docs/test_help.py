@@ -1,6 +1,8 @@
 """`/help/` serves the built manual to anyone, says so when it is not built, and serves nothing
 outside it; the pages link to it."""
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 
 from exchange import help as help_views
+from tests.docs.conftest import DOCS
 from tests.factories import OfficerFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +74,29 @@ def test_every_page_links_the_manual_and_the_need_form_its_guide(
     assert 'href="/help/officers/register-needs/"' in form
     assert "How do I register a need?" in form
     assert client.get("/help/officers/register-needs/").status_code == 200
+
+
+def manual_sections() -> list[Path]:
+    """The folders of docs/ that hold pages (not the screenshots)."""
+    return sorted({page.parent for page in DOCS.rglob("*.md")} - {DOCS})
+
+
+def test_every_section_of_the_manual_opens_on_its_index_page(
+    client: Client, served_manual: Path
+) -> None:
+    sections = manual_sections()
+    assert {section.name for section in sections} >= {"officers", "operations"}
+    for section in sections:
+        name = section.relative_to(DOCS).as_posix()
+        index = section / "index.md"
+        assert index.is_file(), f"docs/{name}/ has no index.md"
+        source = index.read_text(encoding="utf-8")
+        title = source.splitlines()[0].removeprefix("# ")
+        response = client.get(f"/help/{name}/")
+        assert response.status_code == 200, name
+        heading = re.escape(html.escape(title, quote=False))
+        assert re.search(rf"<h1[^>]*>{heading}", body(response)), name
+        # The index introduces the section and links each of its other pages.
+        linked = set(re.findall(r"\]\(([\w-]+\.md)\)", source))
+        pages = {page.name for page in section.glob("*.md")} - {"index.md"}
+        assert pages <= linked, (name, pages - linked)

@@ -1,0 +1,355 @@
+"""A page of the entry list on PostgreSQL, without the serializer.
+
+Two forms of one statement: the entry's columns with each relation as an array in the same row
+(ordered as the serializer orders them), turned into the serializer's dicts by `EntryRows` (for
+CSV); and each entry as the JSON the serializer would give, written by PostgreSQL itself
+(`entry_documents`), which the JSON renderer copies as it is. The serializer and nine
+prefetches cost five times as much per page (benchmarks/README.md, "REST API");
+tests/api/test_entry_list_rows.py checks that all three give the same output."""
+
+# ruff: noqa: S608 - constant SQL of this module; the request's values are always parameters
+
+import datetime
+from typing import Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import IntegerField, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.request import Request
+
+from catalog.models import Entry
+
+# The country of a row `x`, looked up by its key. OFFSET 0 keeps the planner from joining the
+# whole country table instead: with two or three countries an entry, it would hash all 248 of
+# them for each entry of the page, a third of the statement's time.
+_COUNTRY_OF_ROW = "(SELECT iso3, name_en, id FROM catalog_country WHERE id = x.country_id OFFSET 0)"
+
+_ENTRY_COLUMNS = (
+    "id",
+    "module",
+    "kind",
+    "status",
+    "title",
+    "summary",
+    "body",
+    "language",
+    "contact_name",
+    "contact_email",
+    "starts_on",
+    "ends_on",
+    "deadline",
+    "venue",
+    "venue_country__iso3",
+    "is_online",
+    "is_verified",
+    "published_at",
+    "last_confirmed_on",
+    "created_at",
+    "updated_at",
+)
+_ENTRY_ARRAYS: dict[str, tuple[str, Any]] = {
+    "origin_codes": (
+        f"SELECT c.iso3 FROM catalog_entry_countries_of_origin x"
+        f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = catalog_entry.id"
+        " ORDER BY c.name_en, c.id",
+        TextField(),
+    ),
+    "applied_codes": (
+        f"SELECT c.iso3 FROM catalog_entry_countries_applied x"
+        f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = catalog_entry.id"
+        " ORDER BY c.name_en, c.id",
+        TextField(),
+    ),
+    "theme_codes": (
+        "SELECT t.code FROM catalog_entry_themes x"
+        " JOIN catalog_theme t ON t.id = x.theme_id WHERE x.entry_id = catalog_entry.id"
+        " ORDER BY t.position, t.name, t.id",
+        TextField(),
+    ),
+    "goal_numbers": (
+        "SELECT g.number FROM catalog_entry_sdg_goals x"
+        " JOIN catalog_sdggoal g ON g.id = x.sdggoal_id WHERE x.entry_id = catalog_entry.id"
+        " ORDER BY g.number",
+        IntegerField(),
+    ),
+    "target_codes": (
+        "SELECT t.code FROM catalog_entry_sdg_targets x"
+        " JOIN catalog_sdgtarget t ON t.id = x.sdgtarget_id"
+        " JOIN catalog_sdggoal g ON g.id = t.goal_id WHERE x.entry_id = catalog_entry.id"
+        " ORDER BY g.number, t.position, t.id",
+        TextField(),
+    ),
+    "kind_codes": (
+        "SELECT k.code FROM catalog_entry_support_kinds x"
+        " JOIN catalog_supportkind k ON k.id = x.supportkind_id"
+        " WHERE x.entry_id = catalog_entry.id ORDER BY k.code",
+        TextField(),
+    ),
+    # Two-dimensional text arrays: [organization id, name, role] and [url, label].
+    "provider_rows": (
+        "SELECT ARRAY[p.organization_id::text, o.name, p.role] FROM catalog_entryprovider p"
+        " JOIN catalog_organization o ON o.id = p.organization_id"
+        " WHERE p.entry_id = catalog_entry.id ORDER BY p.role, o.name, p.id",
+        ArrayField(TextField()),
+    ),
+    "member_ids": (
+        "SELECT x.organization_id FROM catalog_entry_member_organizations x"
+        " JOIN catalog_organization o ON o.id = x.organization_id"
+        " WHERE x.entry_id = catalog_entry.id ORDER BY o.name, o.id",
+        IntegerField(),
+    ),
+    "link_rows": (
+        "SELECT ARRAY[l.url, l.label] FROM catalog_entrylink l"
+        " WHERE l.entry_id = catalog_entry.id ORDER BY l.id",
+        ArrayField(TextField()),
+    ),
+}
+
+
+def entry_rows(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    """`entries` as dicts of their columns and related codes, for `EntryRows` (PostgreSQL)."""
+    arrays = {
+        # Constant SQL of this module, no parameters.
+        name: RawSQL(f"ARRAY({sql})", (), output_field=ArrayField(field))  # noqa: S611
+        for name, (sql, field) in _ENTRY_ARRAYS.items()
+    }
+    return entries.values(*_ENTRY_COLUMNS, **arrays)  # type: ignore[return-value]
+
+
+class EntryRows:
+    """What EntryOutputSerializer gives for the rows of `entry_rows`, for one request."""
+
+    def __init__(self, request: Request) -> None:
+        self.url_base = request.build_absolute_uri("/")[:-1]
+        self.contacts = bool(request.user.is_authenticated)
+        self.zone = timezone.get_current_timezone()  # DRF's DateTimeField writes in it
+        self.paths: dict[str, tuple[str, str]] = {}
+
+    def url(self, module: str, pk: int) -> str:
+        # One reverse() per module: with a placeholder id, split around it.
+        if module not in self.paths:
+            path = reverse("catalog:entry_detail", kwargs={"module": module, "pk": _SOME_ID})
+            before, after = path.split(str(_SOME_ID))
+            self.paths[module] = (self.url_base + before, after)
+        before, after = self.paths[module]
+        return f"{before}{pk}{after}"
+
+    def moment(self, value: datetime.datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        contacts, moment = self.contacts, self.moment
+        day = _day
+        return {
+            "id": row["id"],
+            "url": self.url(row["module"], row["id"]),
+            "module": row["module"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "title": row["title"],
+            "summary": row["summary"],
+            "body": row["body"],
+            "language": row["language"],
+            "countries_of_origin": row["origin_codes"],
+            "countries_applied": row["applied_codes"],
+            "themes": row["theme_codes"],
+            "sdg_goals": row["goal_numbers"],
+            "sdg_targets": row["target_codes"],
+            "support_kinds": row["kind_codes"],
+            "providers": [
+                {"organization": int(organization), "name": name, "role": role}
+                for organization, name, role in row["provider_rows"]
+            ],
+            "member_organizations": row["member_ids"],
+            "links": [{"url": url, "label": label} for url, label in row["link_rows"]],
+            "contact_name": row["contact_name"] if contacts else None,
+            "contact_email": row["contact_email"] if contacts else None,
+            "starts_on": day(row["starts_on"]),
+            "ends_on": day(row["ends_on"]),
+            "deadline": day(row["deadline"]),
+            "venue": row["venue"],
+            "venue_country": row["venue_country__iso3"],
+            "is_online": row["is_online"],
+            "is_verified": row["is_verified"],
+            "published_at": moment(row["published_at"]),
+            "last_confirmed_on": day(row["last_confirmed_on"]),
+            "created_at": moment(row["created_at"]),
+            "updated_at": moment(row["updated_at"]),
+        }
+
+
+_SOME_ID = 918273645
+
+
+def _day(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# The JSON documents ------------------------------------------------------------------------
+
+
+def _moment_sql(column: str) -> str:
+    """`column` (a timestamp) as DRF writes it in UTC: ISO 8601, microseconds only when there
+    are any, "Z" for the zone."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN mod(extract(microseconds"
+        f" FROM {column})::bigint, 1000000) = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+    )
+
+
+def _day_sql(column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM-DD')"
+
+
+def _list_sql(select: str, order: str, tables: str) -> str:
+    """A JSON array (never null) of `select` over `tables` for the row's entry."""
+    return f"(SELECT coalesce(json_agg({select} ORDER BY {order}), '[]') FROM {tables})"
+
+
+_E = "catalog_entry"
+# Key, SQL: in the order of EntryOutputSerializer's fields. "url" and the contacts are added by
+# `entry_documents`, as they depend on the request.
+_DOCUMENT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", f"{_E}.id"),
+    ("url", "{url}"),
+    ("module", f"{_E}.module"),
+    ("kind", f"{_E}.kind"),
+    ("status", f"{_E}.status"),
+    ("title", f"{_E}.title"),
+    ("summary", f"{_E}.summary"),
+    ("body", f"{_E}.body"),
+    ("language", f"{_E}.language"),
+    (
+        "countries_of_origin",
+        _list_sql(
+            "c.iso3",
+            "c.name_en, c.id",
+            "catalog_entry_countries_of_origin x"
+            f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "countries_applied",
+        _list_sql(
+            "c.iso3",
+            "c.name_en, c.id",
+            "catalog_entry_countries_applied x"
+            f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "themes",
+        _list_sql(
+            "t.code",
+            "t.position, t.name, t.id",
+            f"catalog_entry_themes x JOIN catalog_theme t ON t.id = x.theme_id"
+            f" WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "sdg_goals",
+        _list_sql(
+            "g.number",
+            "g.number",
+            "catalog_entry_sdg_goals x JOIN catalog_sdggoal g ON g.id = x.sdggoal_id"
+            f" WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "sdg_targets",
+        _list_sql(
+            "t.code",
+            "g.number, t.position, t.id",
+            "catalog_entry_sdg_targets x JOIN catalog_sdgtarget t ON t.id = x.sdgtarget_id"
+            f" JOIN catalog_sdggoal g ON g.id = t.goal_id WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "support_kinds",
+        _list_sql(
+            "k.code",
+            "k.code",
+            "catalog_entry_support_kinds x JOIN catalog_supportkind k"
+            f" ON k.id = x.supportkind_id WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "providers",
+        _list_sql(
+            "json_build_object('organization', p.organization_id, 'name', o.name, 'role', p.role)",
+            "p.role, o.name, p.id",
+            "catalog_entryprovider p JOIN catalog_organization o ON o.id = p.organization_id"
+            f" WHERE p.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "member_organizations",
+        _list_sql(
+            "x.organization_id",
+            "o.name, o.id",
+            "catalog_entry_member_organizations x JOIN catalog_organization o"
+            f" ON o.id = x.organization_id WHERE x.entry_id = {_E}.id",
+        ),
+    ),
+    (
+        "links",
+        _list_sql(
+            "json_build_object('url', l.url, 'label', l.label)",
+            "l.id",
+            f"catalog_entrylink l WHERE l.entry_id = {_E}.id",
+        ),
+    ),
+    ("contact_name", "{contact_name}"),
+    ("contact_email", "{contact_email}"),
+    ("starts_on", _day_sql(f"{_E}.starts_on")),
+    ("ends_on", _day_sql(f"{_E}.ends_on")),
+    ("deadline", _day_sql(f"{_E}.deadline")),
+    ("venue", f"{_E}.venue"),
+    ("venue_country", f"(SELECT iso3 FROM catalog_country WHERE id = {_E}.venue_country_id)"),
+    ("is_online", f"{_E}.is_online"),
+    ("is_verified", f"{_E}.is_verified"),
+    ("published_at", _moment_sql(f"{_E}.published_at")),
+    ("last_confirmed_on", _day_sql(f"{_E}.last_confirmed_on")),
+    ("created_at", _moment_sql(f"{_E}.created_at")),
+    ("updated_at", _moment_sql(f"{_E}.updated_at")),
+)
+_DOCUMENT_SQL = (
+    "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in _DOCUMENT_FIELDS) + ")::text"
+)
+
+
+def documents_possible() -> bool:
+    """Whether PostgreSQL can write the documents as DRF would: its times are written in UTC."""
+    return timezone.get_current_timezone_name() == "UTC"
+
+
+def entry_documents(entries: QuerySet[Entry], request: Request) -> QuerySet[Entry]:
+    """`entries` as rows of id, updated_at (for the cursor) and `document`: the entry's JSON as
+    EntryOutputSerializer gives it to the requester, as text."""
+    url_base = request.build_absolute_uri("/")[:-1]
+    module_cases: list[str] = []
+    params: list[Any] = []
+    for module in Entry.Module.values:
+        path = reverse("catalog:entry_detail", kwargs={"module": module, "pk": _SOME_ID})
+        before, after = path.split(str(_SOME_ID))
+        module_cases.append("WHEN %s THEN %s || catalog_entry.id || %s")
+        params += [module, url_base + before, after]
+    url = f"(CASE catalog_entry.module {' '.join(module_cases)} END)"
+    contacts = "TRUE" if request.user.is_authenticated else "FALSE"
+    document = _DOCUMENT_SQL.format(
+        url=url,
+        contact_name=f"CASE WHEN {contacts} THEN {_E}.contact_name END",
+        contact_email=f"CASE WHEN {contacts} THEN {_E}.contact_email END",
+    )
+    # Constant SQL of this module; the request's values are parameters.
+    return entries.values(  # type: ignore[return-value]
+        "id",
+        "updated_at",
+        document=RawSQL(document, params, output_field=TextField()),  # noqa: S611
+    )
