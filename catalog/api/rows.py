@@ -108,14 +108,14 @@ _ENTRY_ARRAYS: dict[str, tuple[str, Any]] = {
 }
 
 
-def entry_rows(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+def entry_rows(entries: QuerySet[Entry]) -> QuerySet[Entry, dict[str, Any]]:
     """`entries` as dicts of their columns and related codes, for `EntryRows` (PostgreSQL)."""
     arrays = {
         # Constant SQL of this module, no parameters.
         name: RawSQL(f"ARRAY({sql})", (), output_field=ArrayField(field))  # noqa: S611
         for name, (sql, field) in _ENTRY_ARRAYS.items()
     }
-    return entries.values(*_ENTRY_COLUMNS, **arrays)  # type: ignore[return-value]
+    return entries.values(*_ENTRY_COLUMNS, **arrays)
 
 
 class EntryRows:
@@ -329,7 +329,7 @@ def documents_possible() -> bool:
     return timezone.get_current_timezone_name() == "UTC"
 
 
-def entry_documents(entries: QuerySet[Entry], request: Request) -> QuerySet[Entry]:
+def entry_documents(entries: QuerySet[Entry], request: Request) -> QuerySet[Entry, dict[str, Any]]:
     """`entries` as rows of id, updated_at (for the cursor) and `document`: the entry's JSON as
     EntryOutputSerializer gives it to the requester, as text."""
     url_base = request.build_absolute_uri("/")[:-1]
