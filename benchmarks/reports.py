@@ -20,9 +20,11 @@ then VACUUM ANALYZE (what autovacuum does to a live database) and, for each repo
 the report `--repeat` times (after one build to warm the caches) with the parameters of a
 biennial report (the two years to the data's "today"); partner contribution for the organization
 with the most entries. Prints for each type the median build time, the number of SQL statements
-and, as the baseline, the time of the single slowest SQL statement of the build run again alone.
-When the renderers exist (reports/rendering), also times each format. Drops the database at the
-end, also when a run fails. See benchmarks/README.md ("Reports") for measured figures.
+and, as the baseline, the time of the single slowest SQL statement of the build run again alone
+(in the build's session settings). When the renderers exist (reports/rendering), also times each
+format. Drops the database at the end, also when a run fails, unless `--keep`; `--reuse` times
+the reports again on a kept database, `--types` only some, `--profile N` profiles them. See
+benchmarks/README.md ("Reports") for measured figures.
 """
 
 from __future__ import annotations
@@ -113,11 +115,30 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", default="exchange_reports_bench")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Time the reports on the database kept by an earlier run (--keep): no generation.",
+    )
+    parser.add_argument(
+        "--types", nargs="*", default=None, help="Report type slugs (default: all of them)."
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Print the N functions with the most cumulative time of each build and format.",
+    )
     args = parser.parse_args()
     args.needs = args.needs if args.needs is not None else args.entries // 10
     args.matches = args.matches if args.matches is not None else args.entries // 5
 
     server = server_from_env()
+    if args.reuse:
+        results = _run(args, server.url_for(args.database))
+        _print_summary(args, results)
+        return
     with scratch_run(server, args.database, prefix="reports-bench-", keep=args.keep) as (
         database_url,
         _index_root,
@@ -140,8 +161,6 @@ def _run(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     connection.settings_dict.update(dj_database_url.parse(database_url))
 
     call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0)
-    _column_defaults()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (server_version,) = cursor.fetchone()
@@ -150,6 +169,12 @@ def _run(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
         f"{server_version}, load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if args.reuse:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        return [_time_type(slug, args) for slug in _slugs(args.types)]
+    call_command("load_reference", verbosity=0)
+    _column_defaults()
     report = catalogue_generate(
         entries=args.entries,
         needs=args.needs,
@@ -180,7 +205,7 @@ def _run(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"VACUUM ANALYZE: {time.perf_counter() - started:.1f} s", flush=True)
-    return [_time_type(slug, args) for slug in _slugs()]
+    return [_time_type(slug, args) for slug in _slugs(args.types)]
 
 
 def _sync_runs(rng: random.Random) -> int:
@@ -254,10 +279,10 @@ def _column_defaults() -> None:
                 )
 
 
-def _slugs() -> list[str]:
+def _slugs(wanted: list[str] | None = None) -> list[str]:
     from reports.types import REPORT_TYPES
 
-    return list(REPORT_TYPES)
+    return [slug for slug in REPORT_TYPES if not wanted or slug in wanted]
 
 
 def _parameters(slug: str) -> Any:
@@ -294,11 +319,14 @@ def _time_type(slug: str, args: argparse.Namespace) -> dict[str, Any]:
             report = build(parameters)
             times.append(time.perf_counter() - started)
     slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
+    # Alone, but with the session settings the build runs its statements with.
+    from reports.scoping import report_session
+
+    with report_session(), connection.cursor() as cursor:
+        started = time.perf_counter()
         cursor.execute(slowest["sql"])
         cursor.fetchall()
-    baseline = time.perf_counter() - started
+        baseline = time.perf_counter() - started
     rows = sum(len(table.rows) for table in report.tables)
     sql = " ".join(slowest["sql"].split())[:160]
     print(
@@ -307,8 +335,12 @@ def _time_type(slug: str, args: argparse.Namespace) -> dict[str, Any]:
         f"alone {baseline:.2f} s: {sql}; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if args.profile:
+        for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:5]:
+            print(f"    {float(query['time']):.3f} s: {' '.join(query['sql'].split())[:300]}")
+        _profiled(f"{slug} build", lambda: build(parameters), args.profile)
     # The renderers may be slow on long tables: the build's figures are printed first.
-    formats = _time_formats(report)
+    formats = _time_formats(report, profile=args.profile)
     if formats:
         print(
             f"{slug}: formats "
@@ -328,7 +360,20 @@ def _time_type(slug: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def _time_formats(report: Any) -> dict[str, float]:
+def _profiled(title: str, call: Any, top: int) -> None:
+    """Run `call` under cProfile and print its `top` functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(call)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    print(f"--- profile: {title}\n{out.getvalue()}", flush=True)
+
+
+def _time_formats(report: Any, *, profile: int = 0) -> dict[str, float]:
     """Seconds per format, when the renderers exist (reports/rendering, built beside the
     report types): the HTML fragment with its charts, the CSV zip, the XLSX and the PDF."""
     import importlib
@@ -348,6 +393,12 @@ def _time_formats(report: Any) -> dict[str, float]:
         started = time.perf_counter()
         render(report, version="benchmark")
         timed[name] = time.perf_counter() - started
+        if profile:
+            _profiled(
+                f"{report.type_slug} {name}",
+                lambda render=render: render(report, version="benchmark"),
+                profile,
+            )
     return timed
 
 

@@ -27,8 +27,16 @@ class ReportRunAdmin(admin.ModelAdmin[ReportRun]):
 
 @admin.register(SavedReport)
 class SavedReportAdmin(admin.ModelAdmin[SavedReport]):
-    list_display = ["name", "type_slug", "schedule", "owner", "next_run_at", "last_sent_at"]
-    list_filter = ["schedule", "type_slug"]
+    list_display = [
+        "name",
+        "type_slug",
+        "schedule",
+        "period",
+        "owner",
+        "next_run_at",
+        "last_sent_at",
+    ]
+    list_filter = ["schedule", "period", "type_slug"]
     search_fields = ["name", "owner__email"]
     readonly_fields = ["type_slug", "parameters", "owner", "last_run", "last_sent_at", "last_error"]
     list_select_related = ["owner"]

@@ -214,6 +214,15 @@ class SavedReportForm(forms.Form):
     schedule = forms.ChoiceField(
         label=gettext_lazy("Send it"), choices=SavedReport.Schedule.choices
     )
+    period = forms.ChoiceField(
+        label=gettext_lazy("Period of each delivery"),
+        choices=SavedReport.RollingPeriod.choices,
+        required=False,
+        help_text=gettext_lazy(
+            "A rolling period is worked out again for each delivery, over the complete days "
+            "before it: “the last month” sent on 1 December covers November."
+        ),
+    )
     recipients = forms.CharField(
         label=gettext_lazy("Recipients"),
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -138,6 +139,12 @@ class ReportRun(models.Model):
         return field if field else None
 
 
+def _month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
+    """The first day of the month `months_back` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
 class SavedReport(models.Model):
     """A report definition its owner wants built and e-mailed on a schedule. It is built with
     the owner's rights at the time (a region officer's region, a partner's organization)."""
@@ -146,12 +153,31 @@ class SavedReport(models.Model):
         WEEKLY = "weekly", _("Every Monday")
         MONTHLY = "monthly", _("On the first day of each month")
 
+    class RollingPeriod(models.TextChoices):
+        """A period that moves with each delivery, resolved on its date (`period_on`). Blank:
+        the fixed period saved with the parameters."""
+
+        FIXED = "", _("The period saved with the report")
+        LAST_7_DAYS = "last-7-days", _("The last 7 days")
+        LAST_MONTH = "last-month", _("The last month")
+        LAST_QUARTER = "last-quarter", _("The last quarter")
+        LAST_12_MONTHS = "last-12-months", _("The last 12 months")
+        YEAR_TO_DATE = "year-to-date", _("The year to date")
+
     MAX_RECIPIENTS = 20
 
     name = models.CharField(_("name"), max_length=120)
     type_slug = models.CharField(_("report type"), max_length=60)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     schedule = models.CharField(_("schedule"), max_length=10, choices=Schedule.choices)
+    period = models.CharField(
+        _("period"),
+        max_length=20,
+        choices=RollingPeriod.choices,
+        blank=True,
+        default=RollingPeriod.FIXED,
+        help_text=_("Worked out on the day of each delivery, over the complete days before it."),
+    )
     recipients = models.JSONField(_("recipients"), default=list)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -177,6 +203,37 @@ class SavedReport(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from reports.types import REPORT_TYPES
+
+        report_type = REPORT_TYPES.get(self.type_slug)
+        if self.period and report_type and "period_start" not in report_type.parameters:
+            raise ValidationError(
+                {"period": _("This report has no period, so it cannot have a rolling one.")}
+            )
+
+    def period_on(self, run_date: datetime.date) -> tuple[datetime.date, datetime.date] | None:
+        """The first and last day of the rolling period for a delivery on `run_date`, or None
+        for a fixed period. Only complete days count: "the last 7 days" and "the year to date"
+        end the day before `run_date` (on 1 January, the year to date is the whole year just
+        ended); "the last month", "quarter" and "12 months" are the complete calendar months
+        before `run_date`'s month or quarter ("the last month" run on 2026-12-01 or on
+        2026-12-15 is 2026-11-01 to 2026-11-30)."""
+        last = run_date - datetime.timedelta(days=1)
+        if self.period == self.RollingPeriod.LAST_7_DAYS:
+            return last - datetime.timedelta(days=6), last
+        if self.period == self.RollingPeriod.LAST_MONTH:
+            start = _month_start(run_date, 1)
+            return start, _month_start(run_date) - datetime.timedelta(days=1)
+        if self.period == self.RollingPeriod.LAST_QUARTER:
+            quarter_start = _month_start(run_date, (run_date.month - 1) % 3)
+            return _month_start(quarter_start, 3), quarter_start - datetime.timedelta(days=1)
+        if self.period == self.RollingPeriod.LAST_12_MONTHS:
+            return _month_start(run_date, 12), _month_start(run_date) - datetime.timedelta(days=1)
+        if self.period == self.RollingPeriod.YEAR_TO_DATE:
+            return datetime.date(last.year, 1, 1), last
+        return None
 
     def next_delivery_after(self, moment: datetime.datetime) -> datetime.datetime:
         """The next Monday (weekly) or first of a month (monthly), at 06:00 UTC, after

@@ -13,6 +13,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
@@ -253,6 +254,15 @@ def _clean_recipients(recipients: list[str]) -> list[str]:
     return cleaned
 
 
+def _full_clean(saved: SavedReport) -> None:
+    try:
+        saved.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError.from_validation_error(
+            exc, prefix=_("The saved report is not valid:")
+        ) from exc
+
+
 @transaction.atomic
 def saved_report_create(
     *,
@@ -262,7 +272,10 @@ def saved_report_create(
     parameters: Parameters,
     schedule: str,
     recipients: list[str],
+    period: str = SavedReport.RollingPeriod.FIXED,
 ) -> SavedReport:
+    """Save a definition; with a rolling `period` (SavedReport.RollingPeriod), each delivery
+    reports on that period as of its own date instead of the period in `parameters`."""
     report_type = selectors.report_type_get(type_slug)
     if report_type is None:
         raise ApplicationError(_("There is no report type “%(slug)s”.") % {"slug": type_slug})
@@ -276,27 +289,50 @@ def saved_report_create(
         type_slug=type_slug,
         parameters=parameters.as_dict(),
         schedule=schedule,
+        period=period,
         recipients=_clean_recipients(recipients),
         next_run_at=timezone.now(),
     )
     saved.next_run_at = saved.next_delivery_after(timezone.now())
-    saved.full_clean()
+    _full_clean(saved)
     saved.save()
     return saved
 
 
 @transaction.atomic
 def saved_report_update(
-    *, saved: SavedReport, name: str, schedule: str, recipients: list[str]
+    *,
+    saved: SavedReport,
+    name: str,
+    schedule: str,
+    recipients: list[str],
+    period: str | None = None,
 ) -> SavedReport:
+    """Change a definition; `period` None keeps its period as it is."""
     saved.name = name.strip()[:120] or saved.name
     if schedule != saved.schedule:
         saved.schedule = schedule
         saved.next_run_at = saved.next_delivery_after(timezone.now())
+    if period is not None:
+        saved.period = period
     saved.recipients = _clean_recipients(recipients)
-    saved.full_clean()
-    saved.save(update_fields=["name", "schedule", "next_run_at", "recipients", "updated_at"])
+    _full_clean(saved)
+    saved.save(
+        update_fields=["name", "schedule", "period", "next_run_at", "recipients", "updated_at"]
+    )
     return saved
+
+
+def saved_report_parameters(
+    saved: SavedReport, *, run_date: datetime.date | None = None
+) -> Parameters:
+    """The parameters of a delivery on `run_date` (default: today in the portal's time zone):
+    the saved ones, with a rolling period resolved against that date."""
+    parameters = parameters_from_dict(saved.parameters)
+    period = saved.period_on(run_date or timezone.localdate())
+    if period is None:
+        return parameters
+    return dataclasses.replace(parameters, period_start=period[0], period_end=period[1])
 
 
 def saved_report_delete(*, saved: SavedReport) -> None:
@@ -317,17 +353,17 @@ def saved_reports_claim_due(*, now: datetime.datetime | None = None) -> list[int
     return claimed
 
 
-def saved_report_deliver(*, saved_id: int) -> str:
-    """Build (or reuse) the run of a saved definition and e-mail it to its recipients.
-    Returns "sent", "failed", "waiting" (another worker is building the run: try later) or
-    "gone"."""
+def saved_report_deliver(*, saved_id: int, run_date: datetime.date | None = None) -> str:
+    """Build (or reuse) the run of a saved definition and e-mail it to its recipients; a
+    rolling period is resolved against `run_date` (default: today). Returns "sent", "failed",
+    "waiting" (another worker is building the run: try later) or "gone"."""
     saved = SavedReport.objects.select_related("owner").filter(pk=saved_id).first()
     if saved is None or not saved.owner.is_active:
         return "gone"
     try:
         run, _reused = report_run_request(
             type_slug=saved.type_slug,
-            parameters=parameters_from_dict(saved.parameters),
+            parameters=saved_report_parameters(saved, run_date=run_date),
             user=saved.owner,
         )
     except Exception as exc:  # the owner lost the right to it, or the type is gone

@@ -202,10 +202,7 @@ def saved_list(request: HttpRequest) -> HttpResponse:
     user = _requester(request)
     saved = list(selectors.saved_reports_of(user=user))
     types = selectors.report_types()
-    rows = [
-        (item, types.get(item.type_slug), parameter_rows(parameters_from_dict(item.parameters)))
-        for item in saved
-    ]
+    rows = [(item, types.get(item.type_slug), _saved_parameter_rows(item)) for item in saved]
     return render(request, "reports/saved_list.html", {"rows": rows})
 
 
@@ -224,6 +221,7 @@ def saved_create(request: HttpRequest, pk: int) -> HttpResponse:
                 parameters=parameters_from_dict(run.parameters),
                 schedule=form.cleaned_data["schedule"],
                 recipients=form.recipient_list(),
+                period=form.cleaned_data["period"],
             )
         except (ApplicationError, PermissionDenied) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
@@ -233,6 +231,14 @@ def saved_create(request: HttpRequest, pk: int) -> HttpResponse:
     errors = " ".join(str(message) for messages_ in form.errors.values() for message in messages_)
     messages.error(request, errors)
     return HttpResponseRedirect(reverse("reports:run", args=[run.pk]) + "#save")
+
+
+def _saved_parameter_rows(saved: SavedReport) -> list[tuple[str, str]]:
+    """The saved parameters in words; a rolling period replaces the saved one (the first row)."""
+    rows = parameter_rows(parameters_from_dict(saved.parameters))
+    if saved.period:
+        return [(_("Period"), saved.get_period_display()), *rows[1:]]
+    return rows
 
 
 def _saved_for(request: HttpRequest, pk: int) -> tuple[User, SavedReport]:
@@ -253,6 +259,7 @@ def saved_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial={
             "name": saved.name,
             "schedule": saved.schedule,
+            "period": saved.period,
             "recipients": "\n".join(saved.recipients),
         },
     )
@@ -263,6 +270,7 @@ def saved_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 schedule=form.cleaned_data["schedule"],
                 recipients=form.recipient_list(),
+                period=form.cleaned_data["period"],
             )
         except ApplicationError as exc:
             form.add_error("recipients", exc.message)
@@ -276,7 +284,7 @@ def saved_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "saved": saved,
             "form": form,
             "report_type": selectors.report_type_get(saved.type_slug),
-            "parameters": parameter_rows(parameters_from_dict(saved.parameters)),
+            "parameters": _saved_parameter_rows(saved),
         },
         status=400 if bound else 200,
     )

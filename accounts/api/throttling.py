@@ -15,6 +15,13 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey
 
+# Redis runs a script as one step: the counter and its expiry are set together.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
 
 def count_request(key: str, window_seconds: int) -> int:
     """Adds one to the counter `key`, which lives `window_seconds`; returns the new count."""
@@ -22,11 +29,7 @@ def count_request(key: str, window_seconds: int) -> int:
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
         client = cache._cache.get_client(full_key, write=True)
-        pipeline = client.pipeline(transaction=False)
-        pipeline.incr(full_key)
-        pipeline.expire(full_key, window_seconds, nx=True)
-        count, _ = pipeline.execute()
-        return int(count)
+        return int(client.eval(_COUNT_SCRIPT, 1, full_key, window_seconds))
     cache.add(key, 0, window_seconds)
     try:
         return cache.incr(key)

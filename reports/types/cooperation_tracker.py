@@ -29,9 +29,11 @@ from reports.scoping import (
     grouped,
     lazy_str,
     match_entry_filters,
+    narrows_needs,
     needs_in_scope,
     parameters_check,
     period_of,
+    report_statements,
     share,
 )
 
@@ -82,16 +84,15 @@ def flag_row(counts: dict[str, int] | None) -> tuple[int, ...]:
     return tuple((counts or {}).get(key, 0) for key, _label in FLAG_COLUMNS)
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES)
     read_at = timezone.now()
     period = period_of(parameters, read_at=read_at)
-    matches = cooperation_matches(
-        Match.objects.order_by().filter(
-            match_entry_filters(parameters), need__in=needs_in_scope(parameters).values("pk")
-        ),
-        period,
-    )
+    matches: QuerySet[Match] = Match.objects.order_by().filter(match_entry_filters(parameters))
+    if narrows_needs(parameters):
+        matches = matches.filter(need__in=needs_in_scope(parameters).values("pk"))
+    matches = cooperation_matches(matches, period)
     totals = matches.aggregate(**flag_counts(period))
 
     by_kind = grouped(
@@ -124,28 +125,7 @@ def build(parameters: Parameters) -> Report:
         note=_("A need of several countries counts once for each."),
     )
 
-    organization = "entry__provider_links__organization"
-    by_partner = [
-        dict(row)
-        for row in matches.filter(**{f"{organization}__isnull": False})
-        .values(f"{organization}_id", f"{organization}__name", f"{organization}__country__iso3")
-        .annotate(**flag_counts(period))
-    ]
-    partner_table = Table(
-        slug="by-partner",
-        title=_("Cooperation by partner"),
-        columns=flag_columns(
-            Column("partner", _("Partner")), Column("iso3", _("Country of the partner"))
-        ),
-        rows=tuple(
-            (row[f"{organization}__name"], row[f"{organization}__country__iso3"], *flag_row(row))
-            for row in sorted(
-                by_partner, key=lambda row: (-row["matches"], row[f"{organization}__name"])
-            )
-        ),
-        note=_("The providers of the matched entries; a match with two providers counts for each."),
-    )
-
+    partner_table = _partner_table(matches, period)
     list_table = cooperation_list(matches, period, total=totals["matches"])
     figures = (
         Figure(_("Cooperation agreed in the period"), totals["agreed"]),
@@ -193,6 +173,35 @@ def build(parameters: Parameters) -> Report:
             ),
         ),
         notes=tuple(notes),
+    )
+
+
+def _partner_table(matches: QuerySet[Match], period: Period) -> Table:
+    """One row per provider organization of the matched entries, most cooperation first: the
+    first LIST_LIMIT, with a note giving how many there are (thousands on a large portal)."""
+    organization = "entry__provider_links__organization"
+    by_partner = sorted(
+        matches.filter(**{f"{organization}__isnull": False})
+        .values(f"{organization}_id", f"{organization}__name", f"{organization}__country__iso3")
+        .annotate(**flag_counts(period)),
+        key=lambda row: (-row["matches"], row[f"{organization}__name"], row[f"{organization}_id"]),
+    )
+    note = _("The providers of the matched entries; a match with two providers counts for each.")
+    if len(by_partner) > LIST_LIMIT:
+        note += " " + _(
+            "Listed: the %(shown)s of %(total)s partners with the most cooperation."
+        ) % {"shown": f"{LIST_LIMIT:,}", "total": f"{len(by_partner):,}"}
+    return Table(
+        slug="by-partner",
+        title=_("Cooperation by partner"),
+        columns=flag_columns(
+            Column("partner", _("Partner")), Column("iso3", _("Country of the partner"))
+        ),
+        rows=tuple(
+            (row[f"{organization}__name"], row[f"{organization}__country__iso3"], *flag_row(row))
+            for row in by_partner[:LIST_LIMIT]
+        ),
+        note=note,
     )
 
 

@@ -29,6 +29,7 @@ from reports.scoping import (
     parameters_check,
     period_of,
     region_label,
+    report_statements,
     share,
     strong_match_exists,
     theme_labels,
@@ -55,6 +56,7 @@ def _reached(dates: tuple[str, ...]) -> Q:
     return q
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES)
     read_at = timezone.now()

@@ -34,6 +34,7 @@ from reports.scoping import (
     parameters_check,
     period_of,
     region_label,
+    report_statements,
     sdg_labels,
     theme_labels,
 )
@@ -96,6 +97,7 @@ def _row(counts: dict[str, Any] | None) -> tuple[int, ...]:
     return tuple(int(counts.get(key, 0)) for key in ("stated", "new", "open", "closed"))
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES)
     read_at = timezone.now()

@@ -23,6 +23,7 @@ from reports.scoping import (
     organization_name,
     parameters_check,
     period_of,
+    report_statements,
 )
 from reports.types.cooperation_tracker import (
     LIST_LIMIT,
@@ -36,6 +37,7 @@ SLUG = "partner-contribution"
 USES = (*PERIOD, "module", "organization_id")
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES, required=("organization_id",))
     assert parameters.organization_id is not None  # checked above

@@ -36,6 +36,7 @@ from reports.scoping import (
     parameters_check,
     period_of,
     region_label,
+    report_statements,
     sdg_labels,
     share,
     strong_match_exists,
@@ -53,6 +54,7 @@ def stale_before(period: Period) -> datetime.date:
     return timezone.localdate(period.at) - datetime.timedelta(days=settings.ENTRY_STALE_AFTER_DAYS)
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES)
     read_at = timezone.now()

@@ -9,13 +9,21 @@ from django.utils.translation import gettext_lazy
 
 from partners.models import PartnerSource, SyncRecordError, SyncRun
 from reports.report import Chart, Column, Figure, Parameters, Report, ReportType, Table
-from reports.scoping import PERIOD, grouped, lazy_str, parameters_check, period_of
+from reports.scoping import (
+    PERIOD,
+    grouped,
+    lazy_str,
+    parameters_check,
+    period_of,
+    report_statements,
+)
 
 SLUG = "sync-health"
 USES = (*PERIOD, "organization_id")
 RECORD_COUNTS = ("fetched", "created", "updated", "unchanged", "archived", "failed")
 
 
+@report_statements
 def build(parameters: Parameters) -> Report:
     parameters_check(parameters, uses=USES)
     read_at = timezone.now()

@@ -219,3 +219,8 @@ def test_a_long_cooperation_list_is_cut_with_a_note(
     assert [row[0] for row in report.table("cooperation").rows] == [report_data.needs["n4"].title]
     assert "The first 1 of 3 are listed." in report.table("cooperation").note
     assert figures(report)["Cooperation agreed in the period"] == 3
+    # The partner with the most cooperation is kept; the note counts them all.
+    assert report.table("by-partner").rows == (("Kenya Water Institute", "KEN", 2, 2, 1, 0),)
+    assert "Listed: the 1 of 3 partners with the most cooperation." in (
+        report.table("by-partner").note
+    )
