@@ -33,7 +33,9 @@ throughput as a share of the baseline's. Endpoints:
 Targets (issue 6): list of 100 p95 <= 60 ms and >= 40% of the baseline's requests per second.
 Before the load, every endpoint is checked once (status 200; the lists return the same ids as
 the baseline) and the number of SQL queries of each is counted in-process. Drops the database
-and the index at the end, also when a run fails. Figures: benchmarks/README.md, "REST API".
+and the index at the end, also when a run fails, unless `--keep`; `--reuse FOLDER` then measures
+again on that database and index folder without generating them. Figures: benchmarks/README.md,
+"REST API".
 """
 
 # ruff: noqa: S608 - the SQL names tables from the models; values are always parameters
@@ -207,7 +209,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections.")
     parser.add_argument("--duration", type=int, default=20, help="Seconds per endpoint.")
     parser.add_argument("--database", default="exchange_api_bench")
-    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument(
+        "--keep", action="store_true", help="Keep the database and the index afterwards."
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="INDEX_FOLDER",
+        help="Measure again on the database `--database` and the index folder that a run with "
+        "--keep left (its path is printed), without generating them; one size.",
+    )
     parser.add_argument(
         "--index-trial",
         action="store_true",
@@ -226,11 +236,15 @@ def main() -> None:
     server = server_from_env()
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     results = []
-    for size in sizes:
+    if args.reuse:
+        index_root = Path(args.reuse)
+        results.append(_run_size(args, sizes[0], server.url_for(args.database), index_root))
+    for size in [] if args.reuse else sizes:
         with scratch_run(server, args.database, prefix="api-bench-", keep=args.keep) as (
             database_url,
             index_root,
         ):
+            print(f"Database {args.database}, index folder {index_root}", flush=True)
             results.append(_run_size(args, size, database_url, index_root))
     for result in results:
         _print_table(result)
@@ -264,8 +278,9 @@ def _run_size(
 
     print(f"\n=== {size:,} entries ===", flush=True)
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0)
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
+        call_command("load_reference", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (server_version,) = cursor.fetchone()
@@ -274,21 +289,22 @@ def _run_size(
         f"{server_version}, gunicorn {_gunicorn_version()}, {_wrk_version()}"
     )
     print(f"Machine: {machine}", flush=True)
-    _default_new_columns()
-    needs = int(size * args.needs_per_entry)
-    report = catalogue_generate(
-        entries=size,
-        needs=needs,
-        seed=args.seed,
-        today=TODAY,
-        progress=lambda message: print(f"  generate: {message}", flush=True),
-    )
-    print(f"Generated {size:,} entries, {needs:,} needs: {report.seconds:.1f} s", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    build_started = time.perf_counter()
-    index_rebuild(copy_dir=index_dir)
-    print(f"Index built: {time.perf_counter() - build_started:.1f} s", flush=True)
+    if not args.reuse:
+        _default_new_columns()
+        needs = int(size * args.needs_per_entry)
+        report = catalogue_generate(
+            entries=size,
+            needs=needs,
+            seed=args.seed,
+            today=TODAY,
+            progress=lambda message: print(f"  generate: {message}", flush=True),
+        )
+        print(f"Generated {size:,} entries, {needs:,} needs: {report.seconds:.1f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        build_started = time.perf_counter()
+        index_rebuild(copy_dir=index_dir)
+        print(f"Index built: {time.perf_counter() - build_started:.1f} s", flush=True)
     need_ids = _rank_needs(args)
     cookie = _staff_session_cookie()
     with connection.cursor() as cursor:
@@ -408,11 +424,13 @@ def _staff_session_cookie() -> str:
 
     from accounts.models import User
 
-    user = User.objects.create_user(
-        email="benchmark-staff@example.org",
-        password="benchmark-only-password",  # noqa: S106
-        is_staff=True,
-    )
+    user = User.objects.filter(email="benchmark-staff@example.org").first()  # --reuse
+    if user is None:
+        user = User.objects.create_user(
+            email="benchmark-staff@example.org",
+            password="benchmark-only-password",  # noqa: S106
+            is_staff=True,
+        )
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     return f"sessionid={client.cookies['sessionid'].value}"

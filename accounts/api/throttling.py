@@ -28,7 +28,11 @@ def count_request(key: str, window_seconds: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
+        # One client for the cache's life: Django makes a new one (and its table of reply
+        # parsers) at each call.
+        client = getattr(cache, "_throttle_client", None)
+        if client is None:
+            client = cache._throttle_client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
         return int(client.eval(_COUNT_SCRIPT, 1, full_key, window_seconds))
     cache.add(key, 0, window_seconds)
     try:

@@ -10,12 +10,13 @@ tests/api/test_entry_list_rows.py checks that all three give the same output."""
 # ruff: noqa: S608 - constant SQL of this module; the request's values are always parameters
 
 import datetime
+import functools
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import IntegerField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from rest_framework.request import Request
 
@@ -198,8 +199,9 @@ def _moment_sql(column: str) -> str:
     are any, "Z" for the zone."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN mod(extract(microseconds"
-        f" FROM {column})::bigint, 1000000) = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+        f"CASE WHEN date_trunc('second', {column}) = {column}"
+        f' THEN to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS"Z"\')'
+        f' ELSE to_char({utc}, \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') END'
     )
 
 
@@ -330,15 +332,26 @@ def documents_possible() -> bool:
     return timezone.get_current_timezone_name() == "UTC"
 
 
-def entry_documents(entries: QuerySet[Entry], request: Request) -> QuerySet[Entry, dict[str, Any]]:
-    """`entries` as rows of id, updated_at (for the cursor) and `document`: the entry's JSON as
-    EntryOutputSerializer gives it to the requester, as text."""
-    url_base = request.build_absolute_uri("/")[:-1]
-    module_cases: list[str] = []
-    params: list[Any] = []
+@functools.lru_cache
+def _entry_paths(script_prefix: str) -> tuple[tuple[str, str, str], ...]:
+    """(module, path before the id, path after it) of each module's entry page."""
+    paths = []
     for module in Entry.Module.values:
         path = reverse("catalog:entry_detail", kwargs={"module": module, "pk": _SOME_ID})
         before, after = path.split(str(_SOME_ID))
+        paths.append((module, before, after))
+    return tuple(paths)
+
+
+def entry_documents(
+    entries: QuerySet[Entry], request: Request, **more: RawSQL
+) -> QuerySet[Entry, dict[str, Any]]:
+    """`entries` as rows of id, updated_at (for the cursor) and `document`: the entry's JSON as
+    EntryOutputSerializer gives it to the requester, as text; and the columns `more`."""
+    url_base = request.build_absolute_uri("/")[:-1]
+    module_cases: list[str] = []
+    params: list[Any] = []
+    for module, before, after in _entry_paths(get_script_prefix()):
         module_cases.append("WHEN %s THEN %s || catalog_entry.id || %s")
         params += [module, url_base + before, after]
     url = f"(CASE catalog_entry.module {' '.join(module_cases)} END)"
@@ -353,4 +366,5 @@ def entry_documents(entries: QuerySet[Entry], request: Request) -> QuerySet[Entr
         "id",
         "updated_at",
         document=RawSQL(document, params, output_field=TextField()),  # noqa: S611
+        **more,
     )

@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import DateTimeField, Max, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -310,14 +311,22 @@ class EntryViewSet(
             )
         if (since := parse_since(request)) is not None:
             entries = entries.filter(updated_at__gte=since)
+        if isinstance(request.accepted_renderer, JSONRenderer) and fast and documents_possible():
+            # Last-Modified in the page's statement: one round trip to the database fewer.
+            sql, params = _newest_sql(entries.order_by(), Tombstone.Kind.ENTRY)
+            newest = RawSQL(sql, params, output_field=DateTimeField())  # noqa: S611
+            documents = self.paginate_queryset(entry_documents(entries, request, newest=newest))
+            assert documents is not None
+            self.last_modified = (
+                documents[0]["newest"]
+                if documents
+                else _newest(entries.order_by(), Tombstone.Kind.ENTRY)
+            )
+            return self.get_paginated_response([Fragment(row["document"]) for row in documents])
         self.last_modified = _newest(entries.order_by(), Tombstone.Kind.ENTRY)
         if not fast:  # SQLite (`make run`): the serializer
             page = self.paginate_queryset(entries)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        if isinstance(request.accepted_renderer, JSONRenderer) and documents_possible():
-            documents = self.paginate_queryset(entry_documents(entries, request))
-            assert documents is not None
-            return self.get_paginated_response([Fragment(row["document"]) for row in documents])
         rows = self.paginate_queryset(entry_rows(entries))
         assert rows is not None
         return self.get_paginated_response(list(map(EntryRows(request), rows)))
@@ -521,14 +530,19 @@ def _newest(objects: QuerySet[Any], kind: str) -> Any:
         changed_at = objects.aggregate(newest=Max("updated_at"))["newest"]
         deleted = Tombstone.objects.filter(model=kind).aggregate(newest=Max("deleted_at"))
         return max(filter(None, (changed_at, deleted["newest"])), default=None)
-    changed, params = objects.order_by().values("updated_at").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(  # the queryset's own SQL, its values as parameters
-            f"SELECT GREATEST((SELECT MAX(updated_at) FROM ({changed}) AS changed),"  # noqa: S608
-            f" (SELECT MAX(deleted_at) FROM {Tombstone._meta.db_table} WHERE model = %s))",
-            (*params, kind),
-        )
+        cursor.execute(*_newest_sql(objects, kind))
         return cursor.fetchone()[0]
+
+
+def _newest_sql(objects: QuerySet[Any], kind: str) -> tuple[str, tuple[Any, ...]]:
+    """`_newest` as SQL and its parameters (PostgreSQL)."""
+    changed, params = objects.order_by().values("updated_at").query.sql_with_params()
+    return (  # the queryset's own SQL, its values as parameters
+        f"SELECT GREATEST((SELECT MAX(updated_at) FROM ({changed}) AS changed),"  # noqa: S608
+        f" (SELECT MAX(deleted_at) FROM {Tombstone._meta.db_table} WHERE model = %s))",
+        (*params, kind),
+    )
 
 
 # Organizations --------------------------------------------------------------------------------
