@@ -22,7 +22,7 @@ Errors stay problem details in JSON (`application/problem+json`) whatever format
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.utils.cache import patch_vary_headers
@@ -79,6 +79,27 @@ def _field_columns(field: Any) -> list[tuple[str, ...]]:
     return [()]
 
 
+# The columns of each serializer class (its fields do not change from one instance to the next).
+_COLUMNS: dict[type, list[tuple[str, ...]]] = {}
+
+
+def _columns_of(serializer: serializers.BaseSerializer[Any]) -> list[tuple[str, ...]]:
+    if isinstance(serializer, serializers.ListSerializer):
+        serializer = serializer.child
+    kind = type(serializer)
+    if kind not in _COLUMNS:
+        _COLUMNS[kind] = csv_columns(serializer)
+    return _COLUMNS[kind]
+
+
+def _reader(path: tuple[str, ...]) -> Callable[[Any], Any]:
+    """`_values_at(row, path)` as a function of the row, the short way for a top-level field."""
+    if len(path) == 1:
+        (key,) = path
+        return lambda row: row.get(key) if isinstance(row, dict) else None
+    return lambda row: _values_at(row, path)
+
+
 def _values_at(value: Any, path: tuple[str, ...]) -> Any:
     """The value at `path`; through a list of objects, the list of the values at the rest."""
     for position, key in enumerate(path):
@@ -105,9 +126,18 @@ def _text(value: Any, *, top: bool = True) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    text = _text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return text
+    # The common kinds first, the short way: this runs for every cell of every row.
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif value is None:
+        return ""
+    elif kind is int or kind is float:
+        return str(value)
+    elif kind is list and all(type(item) is str for item in value):
+        text = LIST_SEPARATOR.join(value)
+    else:
+        text = _text(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -141,15 +171,16 @@ class CSVRenderer(renderers.BaseRenderer):
         serializer = getattr(rows, "serializer", None) or getattr(data, "serializer", None)
         if serializer is None and context.get("view") is not None:
             serializer = context["view"].get_serializer()
-        columns = csv_columns(serializer) if serializer is not None else []
+        columns = _columns_of(serializer) if serializer is not None else []
         if not columns and rows:
             columns = [(name,) for name in rows[0]]
         out = io.StringIO()
         out.write(BOM)
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([".".join(path) for path in columns])
+        reads = [_reader(path) for path in columns]
         for row in rows:
-            writer.writerow([csv_cell(_values_at(row, path)) for path in columns])
+            writer.writerow([csv_cell(read(row)) for read in reads])
         return out.getvalue().encode("utf-8")
 
     def _link_pages(self, data: dict[str, Any], response: Response | None) -> None:
