@@ -47,7 +47,9 @@ from catalog.services import (
     entries_confirm,
     entries_publish,
     entries_return_to_draft,
+    entry_mark_locally_edited,
 )
+from partners.admin import OrganizationAliasInline
 
 # Moderation actions are offered on the changelist and on each entry's change page.
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
@@ -199,6 +201,8 @@ MODERATION_FIELDS = [
     "archived_by",
 ]
 PROVENANCE_FIELDS = ["source", "external_id", "created_at", "updated_at"]
+# The entry's field each inline edits.
+INLINE_FIELD_NAMES: dict[type[Any], str] = {EntryProvider: "providers", EntryLink: "links"}
 
 
 def entry_fieldsets(module: str | None) -> list[tuple[Any, dict[str, Any]]]:
@@ -329,6 +333,18 @@ class EntryAdmin(admin.ModelAdmin[Entry]):
     @admin.display(description=_("cooperation"))
     def cooperation(self, obj: Entry) -> str:
         return str(obj.cooperation.label)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            # Under the names the contribution forms use, so the partner sync keeps them.
+            edited = [name for name in form.changed_data if name not in MODERATION_FIELDS]
+            edited += [
+                INLINE_FIELD_NAMES[formset.model]
+                for formset in formsets
+                if formset.model in INLINE_FIELD_NAMES and formset.has_changed()
+            ]
+            entry_mark_locally_edited(entry=form.instance, fields=edited)
 
     def _report(
         self,
@@ -504,6 +520,7 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
         *PROVENANCE_FIELDS,
     ]
     readonly_fields = ["is_southern", *PROVENANCE_FIELDS]
+    inlines = [OrganizationAliasInline]
 
     @admin.display(
         boolean=True, description=_("Southern (from its country)"), ordering="country__is_southern"

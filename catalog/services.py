@@ -301,6 +301,7 @@ def _apply(entry: Entry, *, data: dict[str, Any], links: Sequence[Link], created
     links = [(url.strip(), label.strip()) for url, label in links if url.strip()][:MAX_LINKS]
 
     changed = created
+    changed_names: list[str] = []
     if not created:
         # Compared with the saved row: a ModelForm has already set the posted values on `entry`.
         saved = Entry.objects.get(pk=entry.pk)
@@ -313,9 +314,6 @@ def _apply(entry: Entry, *, data: dict[str, Any], links: Sequence[Link], created
         if list(entry.links.order_by("pk").values_list("url", "label")) != links:
             changed_names.append("links")
         changed = bool(changed_names)
-        if changed and entry.source_id:
-            # Owned here from now on: the partner sync no longer overwrites these fields.
-            entry.locally_edited_fields = sorted({*saved.locally_edited_fields, *changed_names})
     if not changed:
         return False
 
@@ -341,7 +339,32 @@ def _apply(entry: Entry, *, data: dict[str, Any], links: Sequence[Link], created
         EntryLink(entry=entry, url=url, label=label) for url, label in links
     )
     entry.save()
+    entry_mark_locally_edited(entry=entry, fields=changed_names)
     return True
+
+
+@transaction.atomic
+def entry_mark_locally_edited(*, entry: Entry, fields: Collection[str]) -> Entry:
+    """Record that a person changed `fields` of an entry here, whatever the way (contribution
+    form, API, admin). For an entry read from a partner source those fields are ours from now
+    on: the next sync keeps our value and records a conflict where the source's differs
+    (partners/sync/). Entries of no source are left as they are.
+
+    Written with an UPDATE of that column alone: it is bookkeeping, not a new version of the
+    entry for its history or the search index."""
+    if entry.source_id is None or not fields:
+        return entry
+    saved = (
+        Entry.objects.select_for_update()
+        .filter(pk=entry.pk)
+        .values_list("locally_edited_fields", flat=True)
+        .get()
+    )
+    merged = sorted({*saved, *fields})
+    if merged != sorted(saved):
+        Entry.objects.filter(pk=entry.pk).update(locally_edited_fields=merged)
+    entry.locally_edited_fields = merged
+    return entry
 
 
 def _may_contribute_for(by: User, organization: Organization) -> bool:

@@ -12,8 +12,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import staff_user
+from catalog.models import Organization
 from exchange.errors import ApplicationError
-from partners.models import PartnerSource, SyncRecordError, SyncRun
+from partners.models import OrganizationAlias, PartnerSource, SyncRecordError, SyncRun
 from partners.services import sync_run_request
 
 # Record errors shown inline on a run: the run's page lists them too.
@@ -217,3 +218,14 @@ class SyncRunAdmin(admin.ModelAdmin[SyncRun]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class OrganizationAliasInline(admin.TabularInline[OrganizationAlias, Organization]):
+    """On each organization's admin page (catalog/admin.py): the names, acronyms and websites
+    that de-duplication resolves to it. Merges add them; staff add more or delete wrong ones."""
+
+    model = OrganizationAlias
+    fields = ["kind", "spelling", "country", "normalized", "origin", "created_at"]
+    readonly_fields = ["normalized", "origin", "created_at"]
+    autocomplete_fields = ["country"]
+    extra = 0

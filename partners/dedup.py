@@ -21,9 +21,13 @@ Automatic rule (`find_organization`), the first step that gives an answer wins:
    that (source, external id) was merged into (the merge keeps an alias);
 2. for a record read from an IATI source, an organization from any IATI source with the same
    organisation identifier (IATI identifiers are global);
-3. the same name key and the same country (without a country in the record: the same name key,
+3. the organization that has the record's name key, one of its acronyms or its website host as
+   an **alias** (`OrganizationAlias`: the names of organizations merged into it, or added by
+   staff), unless the record gives a country that is neither the alias's nor the
+   organization's;
+4. the same name key and the same country (without a country in the record: the same name key,
    when only one organization has it);
-4. the same website host and also the same country, acronym or name key.
+5. the same website host and also the same country, acronym or name key.
 
 A step that finds more than one organization answers "none": a duplicate that staff merge later
 costs less than two organizations wrongly made one. Organizations of the record's own source
@@ -44,7 +48,7 @@ from urllib.parse import urlsplit
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,7 +56,7 @@ from accounts.models import ApiKey, Invitation, Membership, User
 from catalog.models import Entry, EntryProvider, Organization
 from exchange.errors import ApplicationError
 from partners.connectors.base import OrganizationRecord
-from partners.models import PartnerSource
+from partners.models import OrganizationAlias, PartnerSource
 from search.changelog import log_entry_changes
 
 LEGAL_FORMS = frozenset(
@@ -179,6 +183,17 @@ def organization_keys(
     )
 
 
+def alias_key(kind: str, spelling: str) -> str:
+    """The key an `OrganizationAlias` of `kind` is compared by: what `organization_keys` makes
+    of a name, an acronym or a website."""
+    if kind == OrganizationAlias.Kind.ACRONYM:
+        key = acronym_key(spelling)[:255]
+        return key if len(key) >= 2 else ""  # as `_acronyms` counts them
+    if kind == OrganizationAlias.Kind.WEBSITE:
+        return website_host(spelling)[:255]
+    return name_key(spelling)[:255]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     pk: int
@@ -284,25 +299,35 @@ def _only(candidates: Iterable[_Candidate]) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
+@dataclass(frozen=True)
+class _Aliased:
+    """An organization found by one of its aliases, and the country of that alias."""
+
+    candidate: _Candidate
+    country_iso3: str
+
+
 def match_organization(
     keys: OrganizationKeys,
     candidates: Iterable[_Candidate],
     *,
     source: PartnerSource | None = None,
     external_id: str = "",
+    aliased: Iterable[_Aliased] = (),
 ) -> int | None:
-    """Steps 2 to 4 of the rule in the module docstring, over `candidates`: the id of the one
+    """Steps 2 to 5 of the rule in the module docstring, over `candidates` and the
+    organizations found by the record's keys among the aliases (`aliased`): the id of the one
     organization found, or None."""
-    pool = [
-        candidate
-        for candidate in candidates
-        if not (
+
+    def allowed(candidate: _Candidate) -> bool:
+        return not (
             source is not None
             and candidate.source_id == source.pk
             and candidate.external_id
             and candidate.external_id != external_id
         )
-    ]
+
+    pool = [candidate for candidate in candidates if allowed(candidate)]
     if source is not None and source.connector == PartnerSource.Connector.IATI and external_id:
         found = _only(
             c
@@ -311,6 +336,18 @@ def match_organization(
         )
         if found is not None:
             return found
+    by_alias = [
+        a.candidate
+        for a in aliased
+        if allowed(a.candidate)
+        and (
+            not keys.country_iso3
+            or not a.country_iso3
+            or keys.country_iso3 in (a.country_iso3, a.candidate.keys.country_iso3)
+        )
+    ]
+    if by_alias:
+        return _only(by_alias)
     if keys.name:
         same_name = [c for c in pool if c.keys.name == keys.name]
         if keys.country_iso3:
@@ -370,21 +407,31 @@ def find_organization_ids(
                     pending.remove(index)
     if not pending:
         return results
+    keys_of = {
+        index: organization_keys(
+            name=records[index].name,
+            acronym=records[index].acronym,
+            country_iso3=records[index].country_iso3,
+            website=records[index].website,
+        )
+        for index in pending
+    }
+    aliases = _aliases_by_key(keys_of.values())
     with _INDEX.lock:
         _INDEX.refresh()
         for index in pending:
-            record = records[index]
-            keys = organization_keys(
-                name=record.name,
-                acronym=record.acronym,
-                country_iso3=record.country_iso3,
-                website=record.website,
-            )
+            keys, record = keys_of[index], records[index]
+            wanted = [
+                (OrganizationAlias.Kind.NAME, keys.name),
+                (OrganizationAlias.Kind.WEBSITE, keys.host),
+                *((OrganizationAlias.Kind.ACRONYM, acronym) for acronym in keys.acronyms),
+            ]
             results[index] = match_organization(
                 keys,
                 _INDEX.candidates_now(keys, external_id=record.external_id),
                 source=source,
                 external_id=record.external_id,
+                aliased=[aliases[key] for key in wanted if key in aliases],
             )
     # The index may trail a deletion made since its refresh: only organizations that exist.
     existing = set(
@@ -425,6 +472,37 @@ def _aliases_for(source: PartnerSource, external_ids: Iterable[str]) -> dict[str
                 found[external_id] = int(object_id)
                 break
     return found
+
+
+def _aliases_by_key(all_keys: Iterable[OrganizationKeys]) -> dict[tuple[str, str], _Aliased]:
+    """The organizations that have one of these keys as an alias, by (kind, key): one query
+    for the aliases, one for their organizations."""
+    names: set[str] = set()
+    acronyms: set[str] = set()
+    hosts: set[str] = set()
+    for keys in all_keys:
+        names.add(keys.name)
+        acronyms |= keys.acronyms
+        hosts.add(keys.host)
+    Kind = OrganizationAlias.Kind
+    rows = list(
+        OrganizationAlias.objects.filter(
+            Q(kind=Kind.NAME, normalized__in=names - {""})
+            | Q(kind=Kind.ACRONYM, normalized__in=acronyms)
+            | Q(kind=Kind.WEBSITE, normalized__in=hosts - {""})
+        ).values_list("kind", "normalized", "organization_id", "country__iso3")
+    )
+    if not rows:
+        return {}
+    organizations = {
+        candidate.pk: candidate
+        for candidate in _candidates(Organization.objects.filter(pk__in={r[2] for r in rows}))
+    }
+    return {
+        (kind, key): _Aliased(organizations[pk], iso3 or "")
+        for kind, key, pk, iso3 in rows
+        if pk in organizations
+    }
 
 
 class _OrganizationIndex:
@@ -612,6 +690,38 @@ _FILLED_FIELDS = ("acronym", "website", "description", "contact_email")
 class MergeResult:
     keep: Organization
     moved: dict[str, int] = field(default_factory=dict)  # "app.model.field" -> rows re-pointed
+    aliases: list[OrganizationAlias] = field(default_factory=list)  # added by the merge
+
+
+def _add_merge_aliases(
+    keep: Organization, *, name: str, acronym: str, website: str, country_id: int | None
+) -> list[OrganizationAlias]:
+    """The name, acronym and website host of an organization merged into `keep`, as aliases of
+    `keep`, where they differ from its own. A key that is already an alias stays where it is
+    (the first merge that claimed it wins): nothing is taken from another organization."""
+    Kind = OrganizationAlias.Kind
+    own = organization_keys(name=keep.name, acronym=keep.acronym, website=keep.website)
+    own_keys = {(Kind.NAME, own.name), (Kind.WEBSITE, own.host)} | {
+        (Kind.ACRONYM, acronym) for acronym in own.acronyms
+    }
+    added: list[OrganizationAlias] = []
+    for kind, spelling in ((Kind.NAME, name), (Kind.ACRONYM, acronym), (Kind.WEBSITE, website)):
+        key = alias_key(kind, spelling)
+        if not key or (kind, key) in own_keys:
+            continue
+        alias, created = OrganizationAlias.objects.get_or_create(
+            kind=kind,
+            normalized=key,
+            defaults={
+                "organization": keep,
+                "spelling": spelling.strip()[:255],
+                "country_id": country_id,
+                "origin": OrganizationAlias.Origin.MERGE,
+            },
+        )
+        if created:
+            added.append(alias)
+    return added
 
 
 def _merge_entry_providers(keep: Organization, merge: Organization) -> int:
@@ -749,8 +859,10 @@ def organization_merge(*, keep: Organization, merge: Organization, by: User) -> 
     the same row (an entry both provide, a person in both, an invitation to the same address,
     an API key of the same name) the two become one. Blank fields of `keep` take `merge`'s
     values. `merge`'s (source, external id) stays findable: moved to `keep` when it has none,
-    otherwise written as an alias in the admin log (see `organization_for_alias`), so the next
-    sync does not create it again."""
+    otherwise written as an alias in the admin log (see `organization_for_alias`); its name,
+    acronym and website become `OrganizationAlias`es of `keep` (its own aliases move with the
+    other relations). So the next sync, by identifier or by the old spelling, does not create
+    it again."""
     if keep.pk == merge.pk:
         raise ApplicationError(_("An organization cannot be merged into itself."))
     locked = Organization.objects.select_for_update().in_bulk([keep.pk, merge.pk])
@@ -801,6 +913,7 @@ def organization_merge(*, keep: Organization, merge: Organization, by: User) -> 
         aliases.append(_alias(merge.source_id, merge.external_id))
     merged_pk, merged_source, merged_external_id = merge.pk, merge.source_id, merge.external_id
     merged_description = f"{merge} (#{merge.pk})"
+    merged_names = (merge.name, merge.acronym, merge.website, merge.country_id)
 
     log_entry_changes(entry_ids)
     merge.delete()
@@ -809,11 +922,17 @@ def organization_merge(*, keep: Organization, merge: Organization, by: User) -> 
         changed += ["source", "external_id"]
     if changed:
         keep.save(update_fields=[*changed, "updated_at"])
+    name, acronym, website, country_id = merged_names
+    result.aliases = _add_merge_aliases(
+        keep, name=name, acronym=acronym, website=website, country_id=country_id
+    )
 
     message: list[dict[str, Any]] = [
         {"deleted": {"name": str(Organization._meta.verbose_name), "object": merged_description}}
     ]
     message += [{"merged_alias": alias} for alias in aliases]
+    if result.aliases:
+        message.append({"added_aliases": [alias.spelling for alias in result.aliases]})
     if changed:
         message.append({"changed": {"fields": changed}})
     _log(object_id=keep.pk, object_repr=str(keep), by=by, flag=CHANGE, message=message)

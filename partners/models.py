@@ -26,7 +26,7 @@ ENV_VAR_NAME = re.compile(r"\A[A-Z][A-Z0-9_]{0,99}\Z")
 
 
 class PartnerSource(models.Model):
-    """A partner database the portal synchronises with (partners/sync.py, partners/tasks.py)."""
+    """A partner database the portal synchronises with (partners/sync/, partners/tasks.py)."""
 
     class Schedule(models.TextChoices):
         OFF = "off", _("Off (run by hand only)")
@@ -298,3 +298,72 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} · {self.field}"
+
+
+class OrganizationAlias(models.Model):
+    """Another name, acronym or website by which an organization is known: one of an
+    organization merged into it (`partners.dedup.organization_merge`), or one staff added. The
+    de-duplication lookup (`partners.dedup.find_organization_ids`) resolves a record that uses
+    it to the organization, so a source that still spells the old name does not bring the
+    duplicate back."""
+
+    class Kind(models.TextChoices):
+        NAME = "name", _("Name")
+        ACRONYM = "acronym", _("Acronym")
+        WEBSITE = "website", _("Website")
+
+    class Origin(models.TextChoices):
+        MERGE = "merge", _("Merge")
+        MANUAL = "manual", _("Added by staff")
+
+    organization = models.ForeignKey(
+        "catalog.Organization", on_delete=models.CASCADE, related_name="aliases"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NAME)
+    # The key de-duplication compares (partners.dedup: name_key, acronym_key, website_host).
+    normalized = models.CharField(_("normalised"), max_length=255, editable=False)
+    spelling = models.CharField(_("spelling"), max_length=255, help_text=_("As sources write it."))
+    # Where the organization that used it is (for a merge: the one merged away). A record that
+    # gives another country than this and the organization's own does not match; blank: any.
+    country = models.ForeignKey(
+        "catalog.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "normalized"]
+        verbose_name_plural = _("organization aliases")
+        constraints = [
+            # One organization per key: the lookup by (kind, normalised key) finds at most one.
+            models.UniqueConstraint(
+                fields=["kind", "normalized"],
+                name="organization_alias_unique_key",
+                violation_error_message=_("Another organization already has this alias."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.spelling
+
+    def clean(self) -> None:
+        from partners.dedup import alias_key
+
+        self.normalized = alias_key(self.kind, self.spelling)
+        if not self.normalized:
+            raise ValidationError(
+                {"spelling": _("This says nothing that could identify an organization.")}
+            )
+        taken = (
+            OrganizationAlias.objects.filter(kind=self.kind, normalized=self.normalized)
+            .exclude(pk=self.pk)
+            .select_related("organization")
+            .first()
+        )
+        if taken is not None:
+            raise ValidationError(
+                {
+                    "spelling": _("“%(alias)s” is already an alias of %(organization)s.")
+                    % {"alias": taken.spelling, "organization": taken.organization}
+                }
+            )

@@ -2,7 +2,7 @@
 the sweep of runs left by dead workers.
 
 A run claims itself (queued -> running, a conditional UPDATE), so a message delivered twice runs
-it once; it resumes at the source's checkpoint and commits page by page (partners/sync.py), so a
+it once; it resumes at the source's checkpoint and commits page by page (partners/sync/), so a
 run killed half-way loses nothing and duplicates nothing. Feed errors marked retryable (network,
 time-outs, HTTP 5xx/429) put the run back in the queue with exponential backoff; any other error,
 the soft time limit included, fails the run with its message and keeps what was stored.

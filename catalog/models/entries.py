@@ -218,7 +218,7 @@ class Entry(models.Model):
         related_name="entries",
     )
     external_id = models.CharField(max_length=255, blank=True)
-    # Provenance of a synchronised entry (partners/sync.py): where a person sees the record at
+    # Provenance of a synchronised entry (partners/sync/): where a person sees the record at
     # the source, the hash of the mapped record last stored (an unchanged record is skipped),
     # when its source last listed it, and the fields a person changed here, which the next
     # syncs leave alone (recording a partners.SyncConflict when the source's value differs).

@@ -1,4 +1,4 @@
-"""What every connector gives the sync engine (partners/sync.py): pages of mapped records.
+"""What every connector gives the sync engine (partners/sync/): pages of mapped records.
 
 A connector knows one protocol (IATI XML, OAI-PMH, CKAN, another portal's API, a spreadsheet).
 `fetch(checkpoint)` reads the source's changes since a checkpoint and yields them a page at a

@@ -9,6 +9,13 @@ cursor's exact time that were already read are remembered (`seen`) and skipped.
 **Checkpoint** `{"since": <metadata_modified>, "seen": [ids at that time]}`; each page's
 checkpoint resumes after it and the last page's is where the next run starts.
 
+**Deletions**: the search asks for `include_deleted=True` (CKAN 2.9 and later), so a dataset
+deleted since the last run comes back, with `state` "deleted" and a newer `metadata_modified`,
+and its entry is archived by the incremental run. (The portal must keep deleted datasets in its
+search index, `ckan.search.remove_deleted_packages = false`; otherwise only a full pass, which
+archives what it no longer lists, sees them.) A portal that refuses the parameter (older CKAN:
+409) is read without it, and the run says so in a warning.
+
 **Mapping** (module and kind from the mapping, default experience / case-study; language from
 the mapping, default English): a dataset whose `state` is "deleted" or that is `private` →
 Deletion (CKAN shows them to a key that may see them); title, notes → summary; the organization
@@ -20,6 +27,7 @@ the search (e.g. `organization:unesco`), `ckan_rows` sets the page size (default
 """
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +50,9 @@ from partners.connectors.vocabulary import (
     parse_when,
     summary_and_body,
 )
-from partners.models import PartnerSource
+from partners.models import PartnerSource, SyncRecordError, SyncRun
+
+logger = logging.getLogger(__name__)
 
 ROWS = 100
 MAX_LINKS = 10
@@ -54,6 +64,19 @@ def _solr_time(value: str) -> str:
     if moment is None:
         raise FeedError(f"CKAN returned an unreadable metadata_modified: {value!r}.")
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _note_in_run(source: PartnerSource, message: str) -> None:
+    """A warning on the source's run in progress (its page lists it with the skipped
+    records), and in the worker's log. Committed at once, outside the pages' transactions:
+    `fetch` may run in another thread than the one storing the pages."""
+    logger.warning("%s: %s", source, message)
+    if source.pk is None:
+        return
+    # At most one: a source's runs never overlap (SyncRun's constraint).
+    run = SyncRun.objects.filter(source_id=source.pk, status=SyncRun.Status.RUNNING).first()
+    if run is not None:
+        SyncRecordError.objects.create(run=run, message=message, is_warning=True)
 
 
 class CkanConnector:
@@ -69,6 +92,8 @@ class CkanConnector:
         self.extra_fq: str = mapping.get("ckan_fq", "")
         self.rows = int(mapping.get("ckan_rows", ROWS))
         self.max_pages: int = settings.PARTNER_FETCH_MAX_PAGES
+        # Whether the portal takes `include_deleted`; None until the run's first search.
+        self.include_deleted: bool | None = None
         self.vocabulary = Vocabulary()
         if credentials:
             self.fetcher.headers.setdefault("Authorization", credentials)
@@ -90,6 +115,33 @@ class CkanConnector:
             raise FeedError(f"CKAN refused {name}: {message or json.dumps(error)[:300]}")
         return body.get("result")
 
+    def _search(self, params: dict[str, str]) -> Any:
+        """package_search, with deleted datasets when the portal accepts `include_deleted`.
+
+        Whether it does is learnt from the run's first search: CKAN before 2.9 answers it with
+        409 (a validation error about the parameter). The same search is then made without it,
+        and if that fails too, its error is the run's."""
+        if self.include_deleted is False:
+            return self._action("package_search", params)
+        try:
+            result = self._action("package_search", {**params, "include_deleted": "True"})
+        except FeedError as exc:
+            if exc.retryable or self.include_deleted:
+                raise
+            refusal = exc
+        else:
+            self.include_deleted = True
+            return result
+        result = self._action("package_search", params)
+        self.include_deleted = False
+        _note_in_run(
+            self.source,
+            f"The CKAN portal refused include_deleted ({refusal}); this run reads it without. "
+            "Datasets deleted there since the last run are not seen: the next full pass (a run "
+            "from an empty checkpoint) archives them here.",
+        )
+        return result
+
     def fetch(self, checkpoint: dict[str, Any]) -> Iterator[Page]:
         since: str = checkpoint.get("since", "")
         seen: set[str] = set(checkpoint.get("seen", []))
@@ -103,7 +155,7 @@ class CkanConnector:
                 "rows": str(self.rows),
                 "start": str(start),
             }
-            result = self._action("package_search", params)
+            result = self._search(params)
             packages = result.get("results") if isinstance(result, dict) else None
             if not isinstance(packages, list):
                 raise FeedError("CKAN's package_search result has no list of results.")

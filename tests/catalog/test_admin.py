@@ -632,6 +632,9 @@ def test_organization_page_shows_is_southern_read_only_and_posting_it_changes_no
             "website": "",
             "description": "",
             "contact_email": "",
+            # The aliases inline (partners/admin.py), empty.
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
         },
     )
 

@@ -28,7 +28,7 @@ from partners.dedup import (
     organization_merge,
     website_host,
 )
-from partners.models import PartnerSource
+from partners.models import OrganizationAlias, PartnerSource
 from search.models import EntryChange
 from tests.factories import (
     EntryFactory,
@@ -295,6 +295,9 @@ MAKERS: dict[str, Callable[[Organization], Any]] = {
         module=Entry.Module.NETWORK, kind=Entry.Kind.NETWORK
     ).member_organizations.add(o),
     "partners.PartnerSource.organization": lambda o: PartnerSourceFactory(organization=o),
+    "partners.OrganizationAlias.organization": lambda o: OrganizationAlias.objects.create(
+        organization=o, kind="name", normalized=f"alias {o.pk}", spelling=f"Alias {o.pk}"
+    ),
     "webhooks.Webhook.organization": _webhook,
 }
 

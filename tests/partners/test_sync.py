@@ -1,4 +1,4 @@
-"""Storing records from a partner source (partners/sync.py): upsert, hash skip, field ownership,
+"""Storing records from a partner source (partners/sync/): upsert, hash skip, field ownership,
 deletions, providers, unknown codes and broken records."""
 
 import datetime
@@ -517,7 +517,7 @@ def test_a_record_the_database_refuses_is_skipped_and_the_rest_of_its_page_store
     # A rule no check before the database foresaw: here, titles longer than the column.
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce the length of a text column.")
-    monkeypatch.setattr("partners.sync._TITLE_MAX", 1000)
+    monkeypatch.setattr("partners.sync.records._TITLE_MAX", 1000)
 
     run = sync(
         [entry_record("A1"), entry_record("A2", titles={"en": "x" * 400}), entry_record("A3")]

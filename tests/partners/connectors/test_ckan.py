@@ -52,6 +52,7 @@ def test_all_datasets_are_read_oldest_change_first_in_pages(packages, connector)
         "sort": "metadata_modified asc, id asc",
         "rows": "4",
         "start": "0",
+        "include_deleted": "True",
     }
     # The cursor is the last time read, not an offset.
     assert server.requests[1].query["fq"] == "metadata_modified:[2016-03-29T17:33:13.369Z TO *]"

@@ -1,4 +1,4 @@
-"""Each connector's records go through the sync engine (partners/sync.py) into the catalogue:
+"""Each connector's records go through the sync engine (partners/sync/) into the catalogue:
 real feeds on 127.0.0.1, the real engine, PostgreSQL."""
 
 from collections.abc import Callable

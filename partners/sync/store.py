@@ -1,68 +1,28 @@
-"""Storing what a partner source's connector reads: one page at a time, each in one transaction.
-
-A page's records, the run's counts and heartbeat, and the source's checkpoint are committed
-together (`PageStore.store`), so a run killed at any moment resumes from the last committed page
-(`sync_run_execute` starts `connector.fetch` at the source's checkpoint): a page is stored wholly
-or not at all, and storing it again is an upsert, so nothing is lost or duplicated.
-
-Rules (issue 7, "Sync semantics"):
-
-- **Upsert** by (source, external id). A record whose content hash (of the mapped record, after
-  the source's field mapping) equals the stored one is *unchanged*: only its sighting moves
-  (`EntrySighting`, a narrow row: `Entry.last_seen_at` reads it), the entry's row is not written.
-- **New** entries are *submitted* for moderation, or *published* when the source has
-  `publish_directly`.
-- **Field ownership**: fields named in an entry's `locally_edited_fields` (a person changed them
-  here: catalog/services.py) keep our value; where the source's value differs a `SyncConflict`
-  is recorded (one open conflict per entry and field, holding the source's latest value).
-- **Deletions** archive the entry (never a hard delete: matches keep pointing at it); a full
-  pass over a feed that completes also archives the source's entries it did not list
-  (`archive_unseen`). A pass is full when it starts from an empty checkpoint, or always for a
-  connector with `complete_listing = True` (one that lists every record at each fetch, e.g. an
-  IATI file). An entry archived this way comes back when its record does.
-- **Providers** are found by (source, external id), then by `partners.dedup.find_organization_ids`,
-  and created otherwise; a provider without a country that matches nothing is left out with a
-  warning.
-- **Reference codes** (countries, themes, SDG goals and targets) are resolved from tables read
-  once per run; an unknown code fails that record only (a `SyncRecordError`), as does any other
-  `RecordError`.
-- Bulk statements: one per table and page, whatever the page's size. Signals are not sent, so
-  the search change log, tombstones (the API's deletions feed) and `updated_at` are written here.
-"""
+"""Storing one page of a source's records in one transaction (`PageStore`): the hash check,
+new and changed entries with their relations, providers, conflicts with local edits,
+deletions."""
 
 import dataclasses
 import datetime
-import functools
-import hashlib
-import io
 import json
 import logging
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import DataError, IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import (
-    Country,
     Entry,
     EntryLink,
     EntryProvider,
     EntrySighting,
     EntryTranslation,
     Organization,
-    SdgGoal,
-    SdgTarget,
-    Theme,
-    Tombstone,
 )
-from catalog.models.entries import CONTENT_LANGUAGES, KINDS_BY_MODULE
 from partners.connectors.base import (
     Connector,
     Deletion,
@@ -73,135 +33,61 @@ from partners.connectors.base import (
     RecordError,
 )
 from partners.models import PartnerSource, SyncConflict, SyncRecordError, SyncRun
+from partners.sync.archive import archive_entries
+from partners.sync.records import (
+    _ORG_NAME_MAX,
+    _URL_MAX,
+    M2M_FIELDS,
+    RELATION_FIELDS,
+    ROLE_RANK,
+    SCALAR_FIELDS,
+    Counts,
+    Mapped,
+    Read,
+    Reference,
+    clean_text,
+    content_hash,
+    map_entry,
+    normalized_name,
+    organization_key,
+    overridden,
+)
+from partners.sync.rows import Rows
 from search.changelog import log_entry_changes, log_entry_changes_for
 
 logger = logging.getLogger(__name__)
-
-# Part of every content hash: when the way records are stored changes, raise it and the next
-# run stores every record again.
-ENGINE_VERSION = 1
-
-SCALAR_FIELDS = (
-    "module",
-    "kind",
-    "title",
-    "summary",
-    "body",
-    "language",
-    "starts_on",
-    "ends_on",
-    "source_url",
-)
-# Relations, by the names the contribution forms use (catalog/services.py marks them as
-# locally edited under these names), plus providers and translations.
-M2M_FIELDS = ("countries_applied", "countries_of_origin", "themes", "sdg_goals", "sdg_targets")
-RELATION_FIELDS = (*M2M_FIELDS, "providers", "links", "translations")
-DATED_MODULES = (Entry.Module.OPPORTUNITY, Entry.Module.EVENT)
-_LANGUAGES = {code for code, _label in CONTENT_LANGUAGES}
-_TITLE_MAX = Entry._meta.get_field("title").max_length or 300
-_SUMMARY_MAX = 1000
-_URL_MAX = 500
-_LABEL_MAX = 200
-_ORG_NAME_MAX = Organization._meta.get_field("name").max_length or 255
 
 
 class RunLost(Exception):
     """The run is no longer running (the stale sweep failed it): its worker must stop."""
 
 
-@dataclass
-class Counts:
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    archived: int = 0
-    failed: int = 0
-    # Published entries were created, changed or archived: the needs' suggestions may change.
-    catalogue_changed: bool = False
-
-    def add(self, other: "Counts") -> None:
-        for name in ("fetched", "created", "updated", "unchanged", "archived", "failed"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.catalogue_changed = self.catalogue_changed or other.catalogue_changed
-
-
-@dataclass
-class _Reference:
-    """The reference vocabularies by code, read once per run."""
-
-    countries: dict[str, int]
-    themes: dict[str, int]
-    goals: dict[int, int]
-    targets: dict[str, tuple[int, int]]  # code -> (id, goal number)
-
-    @classmethod
-    def load(cls) -> "_Reference":
-        return cls(
-            countries=dict(Country.objects.values_list("iso3", "pk")),
-            themes=dict(Theme.objects.values_list("code", "pk")),
-            goals=dict(SdgGoal.objects.values_list("number", "pk")),
-            targets={
-                code: (pk, number)
-                for code, pk, number in SdgTarget.objects.values_list("code", "pk", "goal__number")
-            },
-        )
-
-
-@dataclass
-class _Mapped:
-    """An entry record turned into what is stored: column values and related ids."""
-
-    external_id: str
-    content_hash: str
-    scalars: dict[str, Any]
-    # Comparable values of each relation: sorted tuples of ids or of rows.
-    relations: dict[str, tuple[Any, ...]]
-    # (organization key, record, role) of each provider.
-    providers: list[tuple[tuple[str, str, str], OrganizationRecord, str]]
-    warnings: list[str] = field(default_factory=list)
-
-
-_ROLE_RANK: dict[str, int] = {
-    EntryProvider.Role.LEAD: 0,
-    EntryProvider.Role.PARTNER: 1,
-    EntryProvider.Role.FUNDER: 2,
-}
-
-
-def _clean_text(value: str | None, limit: int | None = None) -> str:
-    """Text as PostgreSQL stores it (no NUL characters), stripped, cut to `limit`."""
-    text = (value or "").replace("\x00", "").strip()
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-@functools.lru_cache(maxsize=100_000)
-def normalized_name(name: str) -> str:
-    """Case-folded, accents and punctuation removed: "Centre Régional, AGRHYMET" ->
-    "centre regional agrhymet"."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
-
-
-def _organization_key(record: OrganizationRecord) -> tuple[str, str, str]:
-    return (
-        _clean_text(record.external_id)[:255],
-        normalized_name(_clean_text(record.name)),
-        _clean_text(record.country_iso3).upper(),
-    )
-
-
-def _record_json(record: EntryRecord) -> str:
-    values = dict(record.__dict__)
-    values["providers"] = [dict(p.__dict__) for p in record.providers]
-    return json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-
-
-def content_hash(record: EntryRecord) -> str:
-    return hashlib.sha256(f"{ENGINE_VERSION}:{_record_json(record)}".encode()).hexdigest()
+# The hash check of a page's entry records: sights the unchanged entries and returns the
+# stored rows of the listed ones (with `unchanged`). One probe of the unique index on (source,
+# external_id) per record (the explicit `<> ''` lets PostgreSQL use that partial index; LIMIT
+# keeps the probes: as a join, or with `external_id IN (...)`, PostgreSQL reads all the
+# source's entries, at every page, once they are more than a few thousand).
+_COMPARE_HASHES_SQL = f"""
+WITH listed (external_id, content_hash) AS (
+    SELECT * FROM unnest(%s::text[], %s::text[])
+), stored AS (
+    SELECT entry.*, entry.content_hash = listed.content_hash AS unchanged
+    FROM listed CROSS JOIN LATERAL (
+        SELECT id, external_id, content_hash, status, archived_by_id, locally_edited_fields
+        FROM {Entry._meta.db_table} AS entry
+        WHERE entry.source_id = %s AND entry.external_id = listed.external_id
+            AND entry.external_id <> ''
+        LIMIT 1
+    ) AS entry
+), sighted AS (
+    INSERT INTO {EntrySighting._meta.db_table} (entry_id, seen_at)
+    SELECT id, %s FROM stored WHERE unchanged ORDER BY id
+    ON CONFLICT (entry_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+)
+SELECT id, external_id, content_hash, status, archived_by_id,
+    CASE WHEN unchanged THEN NULL ELSE locally_edited_fields END, unchanged
+FROM stored
+"""  # noqa: S608 - table names from the models
 
 
 def _find_organization_hook() -> Any:
@@ -214,107 +100,6 @@ def _find_organization_hook() -> Any:
     return find_organization_ids
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-
-
-def _copy_value(value: Any) -> str:
-    """A value in COPY's text format."""
-    if type(value) is int:
-        return str(value)
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, dict)):
-        return json.dumps(value).translate(_COPY_ESCAPES)
-    return str(value)
-
-
-class _Rows:
-    """Plain rows into a table: COPY on PostgreSQL (no model instances, no SQL to compile: the
-    bulk of a harvest's time otherwise), `bulk_create` elsewhere. Rows skip the model's save()
-    and signals, as `bulk_create` does."""
-
-    def __init__(self) -> None:
-        self.copy = connection.vendor == "postgresql"
-        self._defaults: dict[type[models.Model], dict[str, Any]] = {}
-
-    def reserve_ids(self, model: type[models.Model], count: int) -> list[int]:
-        """Ids from the table's own sequence, so that rows others insert meanwhile never clash."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [connection.ops.quote_name(model._meta.db_table), count],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
-
-    def insert(
-        self, model: type[models.Model], attnames: Sequence[str], rows: list[tuple[Any, ...]]
-    ) -> None:
-        if not rows:
-            return
-        if not self.copy:
-            model._default_manager.bulk_create(
-                [model(**dict(zip(attnames, row, strict=True))) for row in rows]
-            )
-            return
-        columns = {f.attname: f.column for f in model._meta.concrete_fields}
-        data = "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
-        sql = "COPY {} ({}) FROM STDIN".format(
-            connection.ops.quote_name(model._meta.db_table),
-            ", ".join(connection.ops.quote_name(str(columns[name])) for name in attnames),
-        )
-        # The raw cursor's errors are psycopg2's: turned into Django's (DataError...) here.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            cursor.cursor.copy_expert(sql, io.StringIO(data))  # type: ignore[attr-defined]
-
-    def insert_dicts(
-        self,
-        model: type[models.Model],
-        values: list[dict[str, Any]],
-        ids: list[int],
-        common: dict[str, Any],
-    ) -> None:
-        """Whole rows by COPY: every column, from `values` (the same keys in each), then
-        `common` (the same for every row), then the field's default."""
-        defaults = self._defaults.get(model)
-        if defaults is None:
-            defaults = {
-                f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
-            }
-            self._defaults[model] = defaults
-        varying = list(values[0]) if values else []
-        constant = {**defaults, **common}
-        for name in varying:
-            constant.pop(name, None)
-        # The columns that are the same in every row are formatted once.
-        tail = "\t".join(map(_copy_value, constant.values()))
-        columns = {f.attname: f.column for f in model._meta.concrete_fields}
-        data = "".join(
-            "\t".join(map(_copy_value, v.values())) + f"\t{tail}\t{pk}\n"
-            for v, pk in zip(values, ids, strict=True)
-        )
-        sql = "COPY {} ({}) FROM STDIN".format(
-            connection.ops.quote_name(model._meta.db_table),
-            ", ".join(
-                connection.ops.quote_name(str(columns[name]))
-                for name in [*varying, *constant, "id"]
-            ),
-        )
-        # The raw cursor's errors are psycopg2's: turned into Django's (DataError...) here.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            cursor.cursor.copy_expert(sql, io.StringIO(data))  # type: ignore[attr-defined]
-
-
 class PageStore:
     """Stores the pages of one run of one source; keeps what it learns across pages (the
     reference vocabularies, the organizations found)."""
@@ -324,14 +109,14 @@ class PageStore:
         self.source: PartnerSource = run.source
         self.connector = connector
         self.mapping: dict[str, Any] = self.source.field_mapping or {}
-        self.reference = _Reference.load()
+        self.reference = Reference.load()
         self.new_status = (
             Entry.Status.PUBLISHED if self.source.publish_directly else Entry.Status.SUBMITTED
         )
         # Organization ids by record key, of committed pages only.
         self._organizations: dict[tuple[str, str, str], int | None] = {}
         self._find_organization = _find_organization_hook()
-        self.rows = _Rows()
+        self.rows = Rows()
 
     # --- One page ------------------------------------------------------------------------------
 
@@ -342,13 +127,14 @@ class PageStore:
         Should the database refuse the page (a value no check here foresaw), the page is stored
         again record by record, each in a savepoint, and the records it refuses are skipped
         with the database's message: one bad record never blocks the source."""
+        read = self.read(page.raw_records)
         now = timezone.now()
         found: dict[tuple[str, str, str], int | None] = {}
         try:
             with transaction.atomic():
                 counts = Counts(fetched=len(page.raw_records))
                 errors: list[SyncRecordError] = []
-                self._store_records(page.raw_records, found, now, counts, errors)
+                self._store_records(read, found, now, counts, errors)
                 self._finish_page(page, counts, errors, now)
         except (IntegrityError, DataError) as exc:
             logger.warning("Run %s: storing records one by one after: %s", self.run.pk, exc)
@@ -356,19 +142,19 @@ class PageStore:
             with transaction.atomic():
                 counts = Counts(fetched=len(page.raw_records))
                 errors = []
-                for raw in page.raw_records:
+                for record in read:
                     one, one_found = Counts(), dict(found)
                     one_errors: list[SyncRecordError] = []
                     try:
                         with transaction.atomic():
-                            self._store_records([raw], one_found, now, one, one_errors)
+                            self._store_records([record], one_found, now, one, one_errors)
                     except (IntegrityError, DataError) as record_exc:
                         counts.failed += 1
                         errors.append(
                             SyncRecordError(
                                 run=self.run,
-                                external_id=_clean_text(getattr(raw, "external_id", ""))[:255],
-                                message=_clean_text(
+                                external_id=clean_text(record.external_id)[:255],
+                                message=clean_text(
                                     f"The record could not be stored: {record_exc}".strip()
                                 ),
                             )
@@ -381,65 +167,80 @@ class PageStore:
         self._organizations.update(found)
         return counts
 
+    # --- Reading: the connector's mapping, the source's field mapping, the content hash --------
+
+    def read(self, raw_records: Sequence[Any]) -> list[Read]:
+        """The page's raw records mapped by the connector, with the source's field mapping
+        applied and their content hashes. Raises `FeedError` (the feed as a whole is bad)."""
+        return [self._read_one(raw) for raw in raw_records]
+
+    def _read_one(self, raw: Any) -> Read:
+        try:
+            item = self.connector.map_record(raw)
+            external_id = clean_text(getattr(item, "external_id", ""))
+            if not external_id and not isinstance(item, OrganizationRecord):
+                raise RecordError("The record has no identifier.")
+            if len(external_id) > 255:
+                raise RecordError("The record's identifier is longer than 255 characters.")
+        except FeedError:
+            raise
+        except RecordError as exc:
+            return Read(None, exc.external_id, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the run
+            return Read(None, error=f"The record could not be read ({type(exc).__name__}: {exc}).")
+        if external_id != getattr(item, "external_id", external_id):
+            item = dataclasses.replace(item, external_id=external_id)
+        if isinstance(item, EntryRecord):
+            item = overridden(item, self.mapping)
+            return Read(item, external_id, digest=content_hash(item))
+        return Read(item, external_id)
+
+    # --- Storing -------------------------------------------------------------------------------
+
     def _store_records(
         self,
-        raw_records: list[Any],
+        read: list[Read],
         found: dict[tuple[str, str, str], int | None],
         now: datetime.datetime,
         counts: Counts,
         errors: list[SyncRecordError],
     ) -> None:
-        """Map and store records, adding to `counts` and `errors` (all but `fetched`)."""
+        """Store read records, adding to `counts` and `errors` (all but `fetched`)."""
 
         def fail(external_id: str, message: str) -> None:
             errors.append(
                 SyncRecordError(
                     run=self.run,
-                    external_id=_clean_text(external_id)[:255],
-                    message=_clean_text(message),
+                    external_id=clean_text(external_id)[:255],
+                    message=clean_text(message),
                 )
             )
 
-        # Map, keeping the last record of each external id (a feed may list one twice).
-        latest: dict[str, EntryRecord | Deletion | OrganizationRecord] = {}
+        # The last record of each external id (a feed may list one twice).
+        latest: dict[str, Read] = {}
         failed_ids: set[str] = set()
-        for raw in raw_records:
-            try:
-                item = self.connector.map_record(raw)
-                external_id = _clean_text(getattr(item, "external_id", ""))
-                if not external_id and not isinstance(item, OrganizationRecord):
-                    raise RecordError("The record has no identifier.")
-                if len(external_id) > 255:
-                    raise RecordError("The record's identifier is longer than 255 characters.")
-            except FeedError:
-                raise
-            except RecordError as exc:
+        for one in read:
+            if one.item is None:
                 counts.failed += 1
-                fail(exc.external_id, str(exc))
-                if _clean_text(exc.external_id):
-                    failed_ids.add(_clean_text(exc.external_id)[:255])
+                fail(one.external_id, one.error)
+                if clean_text(one.external_id):
+                    failed_ids.add(clean_text(one.external_id)[:255])
                 continue
-            except Exception as exc:  # noqa: BLE001 - one bad record must not stop the run
-                counts.failed += 1
-                fail("", f"The record could not be read ({type(exc).__name__}: {exc}).")
-                continue
-            if external_id != getattr(item, "external_id", external_id):
-                item = dataclasses.replace(item, external_id=external_id)
-            key = external_id or f"organization:{id(item)}"
+            key = one.external_id or f"organization:{id(one)}"
             if key in latest:
                 counts.unchanged += 1  # superseded by a later copy in the same page
-            latest[key] = item
+            latest[key] = one
 
-        records: list[EntryRecord] = []
+        records: list[Read] = []
         deletions: list[str] = []
         organizations: list[OrganizationRecord] = []
-        for item in latest.values():
-            if isinstance(item, EntryRecord):
-                records.append(item)
-            elif isinstance(item, Deletion):
-                deletions.append(item.external_id)
-            else:
-                organizations.append(item)
+        for one in latest.values():
+            if isinstance(one.item, EntryRecord):
+                records.append(one)
+            elif isinstance(one.item, Deletion):
+                deletions.append(one.external_id)
+            elif isinstance(one.item, OrganizationRecord):
+                organizations.append(one.item)
 
         for organization in organizations:
             try:
@@ -455,31 +256,20 @@ class PageStore:
                 else:
                     counts.updated += 1
 
-        # The hash first: an unchanged record (most of them, after the first run) costs a
-        # lookup and no mapping.
-        hashed = [(record, content_hash(record)) for record in map(self._overridden, records)]
-        existing = {
-            row[1]: row
-            for row in self._entries(record.external_id for record, _h in hashed).values_list(
-                "pk", "external_id", "content_hash", "status", "archived_by_id",
-                "locally_edited_fields",
-            )
-        }  # fmt: skip
-        unchanged_ids: list[int] = []
-        mapped: list[_Mapped] = []
-        for record, digest in hashed:
-            row = existing.get(record.external_id)
-            if row is not None and row[2] == digest:
-                unchanged_ids.append(row[0])
+        # The hash first: an unchanged record (most of them, after the first run) costs its
+        # share of one statement and no mapping.
+        existing, unchanged = self._compare_hashes(records, now)
+        counts.unchanged += len(unchanged)
+        mapped: list[Mapped] = []
+        for one in records:
+            if one.external_id in unchanged:
                 continue
             try:
-                mapped.append(self._map(record, digest))
+                mapped.append(map_entry(one.item, one.digest, self.reference))  # type: ignore[arg-type]
             except RecordError as exc:
                 counts.failed += 1
-                fail(record.external_id, str(exc))
-                failed_ids.add(record.external_id)
-        counts.unchanged += len(unchanged_ids)
-        self._sighted(unchanged_ids, now)
+                fail(one.external_id, str(exc))
+                failed_ids.add(one.external_id)
 
         changed_ids = self._upsert_entries(mapped, existing, counts, now, found, errors)
         changed_ids += self._archive(deletions, counts, now)
@@ -492,26 +282,63 @@ class PageStore:
         elif changed_ids:
             log_entry_changes(changed_ids)
 
-    def _sighted(self, pks: list[int], now: datetime.datetime) -> None:
-        """Unchanged entries listed again: one narrow row each (`EntrySighting`), not a new
-        version of the wide entry row."""
-        if not pks:
-            return
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {EntrySighting._meta.db_table} (entry_id, seen_at) "
-                    "SELECT unnest(%s::bigint[]), %s "
-                    "ON CONFLICT (entry_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
-                    [sorted(pks), now],
-                )
-            return
+    def _compare_hashes(
+        self, records: list[Read], now: datetime.datetime
+    ) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
+        """The stored rows (pk, external id, content hash, status, archived_by_id, locally
+        edited fields) of the records whose hash differs, by external id, and the external ids
+        of the unchanged ones. These are sighted (`EntrySighting`: a narrow row, not a new
+        version of the wide entry row). One statement."""
+        if not records:
+            return {}, set()
+        if connection.vendor != "postgresql":
+            return self._compare_hashes_orm(records, now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _COMPARE_HASHES_SQL,
+                [
+                    [one.external_id for one in records],
+                    [one.digest for one in records],
+                    self.source.pk,
+                    now,
+                ],
+            )
+            rows = cursor.fetchall()
+        existing: dict[str, tuple[Any, ...]] = {}
+        unchanged: set[str] = set()
+        for pk, external_id, digest, status, archived_by_id, edited, same in rows:
+            if same:
+                unchanged.add(external_id)
+            else:
+                if isinstance(edited, str):
+                    edited = json.loads(edited)
+                existing[external_id] = (pk, external_id, digest, status, archived_by_id, edited)
+        return existing, unchanged
+
+    def _compare_hashes_orm(
+        self, records: list[Read], now: datetime.datetime
+    ) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
+        """`_compare_hashes` with the ORM, for databases other than PostgreSQL."""
+        digests = {one.external_id: one.digest for one in records}
+        existing: dict[str, tuple[Any, ...]] = {}
+        unchanged: set[str] = set()
+        sighted: list[int] = []
+        for row in self._entries(digests).values_list(
+            "pk", "external_id", "content_hash", "status", "archived_by_id",
+            "locally_edited_fields",
+        ):  # fmt: skip
+            if row[2] == digests[row[1]]:
+                unchanged.add(row[1])
+                sighted.append(row[0])
+            else:
+                existing[row[1]] = row
         EntrySighting.objects.bulk_create(
-            [EntrySighting(entry_id=pk, seen_at=now) for pk in pks],
+            [EntrySighting(entry_id=pk, seen_at=now) for pk in sighted],
             update_conflicts=True,
             unique_fields=["entry"],
             update_fields=["seen_at"],
         )
+        return existing, unchanged
 
     def _finish_page(
         self, page: Page, counts: Counts, errors: list[SyncRecordError], now: datetime.datetime
@@ -544,155 +371,11 @@ class PageStore:
             .order_by()
         )
 
-    # --- Mapping -------------------------------------------------------------------------------
-
-    def _renamed(self, vocabulary: str, codes: Iterable[str]) -> list[str]:
-        renames = self.mapping.get(vocabulary) or {}
-        return [renames.get(code, code) for code in codes]
-
-    def _overridden(self, record: EntryRecord) -> EntryRecord:
-        """The record with the source's field mapping applied (module, kind, code renames)."""
-        changes: dict[str, Any] = {}
-        if self.mapping.get("module"):
-            changes["module"] = self.mapping["module"]
-        if self.mapping.get("kind"):
-            changes["kind"] = self.mapping["kind"]
-        if self.mapping.get("themes"):
-            changes["theme_slugs"] = tuple(self._renamed("themes", record.theme_slugs))
-        if self.mapping.get("countries"):
-            changes["countries_iso3"] = tuple(self._renamed("countries", record.countries_iso3))
-            changes["origin_countries_iso3"] = tuple(
-                self._renamed("countries", record.origin_countries_iso3)
-            )
-        if self.mapping.get("sdg_targets"):
-            changes["sdg_targets"] = tuple(self._renamed("sdg_targets", record.sdg_targets))
-        return dataclasses.replace(record, **changes) if changes else record
-
-    def _map(self, record: EntryRecord, digest: str) -> _Mapped:
-        """The record (with the source's field mapping applied) as it is stored."""
-        reference = self.reference
-        module, kind = record.module, record.kind
-        if module not in Entry.Module.values:
-            raise RecordError(f"Unknown module “{module}”.", external_id=record.external_id)
-        if kind not in KINDS_BY_MODULE[module]:
-            raise RecordError(
-                f"The kind “{kind}” does not belong to the module “{module}”; set the source's "
-                "field mapping.",
-                external_id=record.external_id,
-            )
-        language = record.language if record.language in _LANGUAGES else ""
-        if not _clean_text(record.titles.get(language)):
-            language = next(
-                (code for code, t in record.titles.items() if code in _LANGUAGES and t.strip()), ""
-            )
-        if not language:
-            raise RecordError(
-                "The record has no title in a language the portal stores "
-                f"({', '.join(sorted(_LANGUAGES))}).",
-                external_id=record.external_id,
-            )
-
-        unknown: list[str] = []
-
-        def ids(codes: Iterable[Any], table: dict[Any, int], what: str) -> tuple[int, ...]:
-            found: set[int] = set()
-            for code in codes:
-                pk = table.get(code)
-                if pk is None:
-                    unknown.append(f"{what} “{code}”")
-                else:
-                    found.add(pk)
-            return tuple(sorted(found))
-
-        countries_applied = ids(
-            (c.upper() for c in record.countries_iso3), reference.countries, "country"
-        )
-        countries_of_origin = ids(
-            (c.upper() for c in record.origin_countries_iso3), reference.countries, "country"
-        )
-        themes = ids(record.theme_slugs, reference.themes, "theme")
-        target_ids: set[int] = set()
-        goal_numbers = set(record.sdg_goals)
-        for code in record.sdg_targets:
-            target = reference.targets.get(code)
-            if target is None:
-                unknown.append(f"SDG target “{code}”")
-            else:
-                target_ids.add(target[0])
-                goal_numbers.add(target[1])  # a target implies its goal
-        goals = ids(sorted(goal_numbers), reference.goals, "SDG goal")
-        if unknown:
-            raise RecordError(
-                f"Unknown codes: {', '.join(unknown)}. Add them to the source's field mapping.",
-                external_id=record.external_id,
-            )
-
-        starts_on, ends_on = (
-            (record.starts_on, record.ends_on) if module in DATED_MODULES else (None, None)
-        )
-        if starts_on and ends_on and ends_on < starts_on:
-            raise RecordError(
-                f"The record ends ({ends_on}) before it starts ({starts_on}).",
-                external_id=record.external_id,
-            )
-        source_url = _clean_text(record.source_url)
-        scalars = {
-            "module": module,
-            "kind": kind,
-            "title": _clean_text(record.titles[language], _TITLE_MAX),
-            "summary": _clean_text(record.summaries.get(language), _SUMMARY_MAX),
-            "body": _clean_text(record.bodies.get(language)),
-            "language": language,
-            "starts_on": starts_on,
-            "ends_on": ends_on,
-            "source_url": source_url if len(source_url) <= _URL_MAX else "",
-        }
-        translations = tuple(
-            sorted(
-                (
-                    code,
-                    _clean_text(title, _TITLE_MAX),
-                    _clean_text(record.summaries.get(code)),
-                    _clean_text(record.bodies.get(code)),
-                )
-                for code, title in record.titles.items()
-                if code != language and code in _LANGUAGES and _clean_text(title)
-            )
-        )
-        links: dict[str, str] = {}
-        for url, label in record.links:
-            url = _clean_text(url)
-            if url and len(url) <= _URL_MAX and url not in links:
-                links[url] = _clean_text(label, _LABEL_MAX)
-        providers: dict[tuple[str, str, str], tuple[OrganizationRecord, str]] = {}
-        for provider in record.providers:
-            role = provider.role if provider.role in _ROLE_RANK else EntryProvider.Role.PARTNER
-            key = _organization_key(provider)
-            if not key[1] and not key[0]:
-                continue
-            if key not in providers or _ROLE_RANK[role] < _ROLE_RANK[providers[key][1]]:
-                providers[key] = (provider, role)
-        return _Mapped(
-            external_id=record.external_id,
-            content_hash=digest,
-            scalars=scalars,
-            relations={
-                "countries_applied": countries_applied,
-                "countries_of_origin": countries_of_origin,
-                "themes": themes,
-                "sdg_goals": goals,
-                "sdg_targets": tuple(sorted(target_ids)),
-                "links": tuple(links.items()),
-                "translations": translations,
-            },
-            providers=[(key, record, role) for key, (record, role) in providers.items()],
-        )
-
     # --- Organizations -------------------------------------------------------------------------
 
     def _resolve_providers(
         self,
-        mapped: list[_Mapped],
+        mapped: list[Mapped],
         found: dict[tuple[str, str, str], int | None],
         errors: list[SyncRecordError],
     ) -> None:
@@ -721,7 +404,7 @@ class PageStore:
                             ),
                         )
                     )
-                elif pk not in links or _ROLE_RANK[role] < _ROLE_RANK[links[pk]]:
+                elif pk not in links or ROLE_RANK[role] < ROLE_RANK[links[pk]]:
                     links[pk] = role
             item.relations["providers"] = tuple(sorted(links.items()))
 
@@ -757,7 +440,7 @@ class PageStore:
         used_external_ids: set[str] = set()
         for key, record in remaining.items():
             country_id = self.reference.countries.get(record.country_iso3.upper())
-            name = _clean_text(record.name, _ORG_NAME_MAX)
+            name = clean_text(record.name, _ORG_NAME_MAX)
             if country_id is None or not name:
                 result[key] = None
                 continue
@@ -772,14 +455,14 @@ class PageStore:
     def _new_organization(
         self, record: OrganizationRecord, country_id: int, external_id: str
     ) -> Organization:
-        website = _clean_text(record.website)
+        website = clean_text(record.website)
         return Organization(
-            name=_clean_text(record.name, _ORG_NAME_MAX),
-            acronym=_clean_text(record.acronym, 40),
+            name=clean_text(record.name, _ORG_NAME_MAX),
+            acronym=clean_text(record.acronym, 40),
             type=record.type if record.type in Organization.Type.values else "other",
             country_id=country_id,
             website=website if len(website) <= _URL_MAX else "",
-            description=_clean_text(record.description),
+            description=clean_text(record.description),
             source=self.source,
             external_id=external_id,
         )
@@ -813,7 +496,7 @@ class PageStore:
         """An organization record (an IATI organisation file): True created, False updated,
         None unchanged. Saved one by one: they are few, and the signals log the changes of
         their entries' search documents."""
-        name = _clean_text(record.name, _ORG_NAME_MAX)
+        name = clean_text(record.name, _ORG_NAME_MAX)
         if not name:
             raise RecordError("The organization has no name.", external_id=record.external_id)
         country_id = self.reference.countries.get(record.country_iso3.upper())
@@ -827,7 +510,7 @@ class PageStore:
                 source=self.source, external_id=record.external_id
             ).first()
         if existing is None:
-            key = _organization_key(record)
+            key = organization_key(record)
             ids, created = self._find_organizations({key: record})
             if ids.get(key) is None:
                 raise RecordError(
@@ -857,7 +540,7 @@ class PageStore:
 
     def _upsert_entries(
         self,
-        mapped: list[_Mapped],
+        mapped: list[Mapped],
         existing: dict[str, tuple[Any, ...]],
         counts: Counts,
         now: datetime.datetime,
@@ -868,8 +551,8 @@ class PageStore:
         external id)."""
         if not mapped:
             return []
-        new: list[_Mapped] = []
-        changed: list[tuple[_Mapped, tuple[Any, ...]]] = []
+        new: list[Mapped] = []
+        changed: list[tuple[Mapped, tuple[Any, ...]]] = []
         for item in mapped:
             row = existing.get(item.external_id)
             if row is None:
@@ -889,7 +572,7 @@ class PageStore:
             counts.catalogue_changed = True
         return changed_ids
 
-    def _create(self, new: list[_Mapped], now: datetime.datetime) -> list[int]:
+    def _create(self, new: list[Mapped], now: datetime.datetime) -> list[int]:
         status = self.new_status
         published = status == Entry.Status.PUBLISHED
         common = {
@@ -917,7 +600,7 @@ class PageStore:
         return ids
 
     def _update(
-        self, changed: list[tuple[_Mapped, tuple[Any, ...]]], now: datetime.datetime
+        self, changed: list[tuple[Mapped, tuple[Any, ...]]], now: datetime.datetime
     ) -> list[int]:
         today = timezone.localdate(now)
         # Fields a person owns, by entry, and what we hold for them (to record conflicts).
@@ -925,7 +608,7 @@ class PageStore:
         ours = self._current_values({pk: names for pk, names in owned.items() if names})
         conflicts: list[SyncConflict] = []
         groups: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
-        relation_pairs: dict[str, list[tuple[int, _Mapped]]] = defaultdict(list)
+        relation_pairs: dict[str, list[tuple[int, Mapped]]] = defaultdict(list)
         for item, row in changed:
             pk, status, archived_by_id = row[0], row[3], row[4]
             names = owned[pk]
@@ -1000,7 +683,7 @@ class PageStore:
         )
 
     def _current_values(self, owned: dict[int, set[str]]) -> dict[int, dict[str, Any]]:
-        """Our values of the locally edited fields, comparable with `_Mapped` values."""
+        """Our values of the locally edited fields, comparable with `Mapped` values."""
         values: dict[int, dict[str, Any]] = defaultdict(dict)
         if not owned:
             return values
@@ -1053,7 +736,7 @@ class PageStore:
         # A plain DELETE: the search log is written for these entries by the caller.
         model.objects.filter(entry_id__in=pks)._raw_delete(model.objects.db)  # type: ignore[attr-defined]
 
-    def _insert_relations(self, pairs: list[tuple[int, _Mapped]], names: Iterable[str]) -> None:
+    def _insert_relations(self, pairs: list[tuple[int, Mapped]], names: Iterable[str]) -> None:
         insert = self.rows.insert
         for name in names:
             if name in M2M_FIELDS:
@@ -1116,82 +799,3 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_value(v) for v in value]
     return value
-
-
-def archive_entries(rows: list[tuple[int, str]], now: datetime.datetime) -> list[int]:
-    """Archive entries (pk, status) for their source: status archived, `archived_by` empty (so
-    the record's return brings the entry back), content hash cleared; a tombstone for each one
-    that was published. The caller logs the search changes."""
-    if not rows:
-        return []
-    pks = [pk for pk, _status in rows]
-    Entry.objects.filter(pk__in=pks).update(
-        status=Entry.Status.ARCHIVED,
-        archived_at=now,
-        archived_by=None,
-        content_hash="",
-        updated_at=now,
-    )
-    Tombstone.objects.bulk_create(
-        Tombstone(model=Tombstone.Kind.ENTRY, object_id=pk)
-        for pk, status in rows
-        if status == Entry.Status.PUBLISHED
-    )
-    return pks
-
-
-# --- A whole run ---------------------------------------------------------------------------------
-
-
-def sync_run_execute(*, run: SyncRun, connector: Connector) -> Counts:
-    """Fetch from the source's checkpoint and store every page; raises what the connector
-    raises (`FeedError`) with the pages before it committed. Returns the run's counts; the
-    caller marks the run succeeded (`partners.services.sync_run_succeed`)."""
-    source = run.source
-    checkpoint = dict(source.checkpoint or {})
-    if source.pass_started_at is None and (
-        not checkpoint or getattr(connector, "complete_listing", False)
-    ):
-        # A full pass begins: from the start of the feed, or with a connector that lists every
-        # record each time (an IATI file read again). It ends with the run that completes it.
-        source.pass_started_at = run.started_at or timezone.now()
-        PartnerSource.objects.filter(pk=source.pk).update(pass_started_at=source.pass_started_at)
-    store = PageStore(run=run, connector=connector)
-    total = Counts()
-    pages: Iterator[Page] = connector.fetch(checkpoint)
-    try:
-        for page in pages:
-            total.add(store.store(page))
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
-    return total
-
-
-def archive_unseen(*, source: PartnerSource, since: datetime.datetime) -> Counts:
-    """After a full pass over the feed: archive the source's entries the pass did not list
-    (last seen before it started). In batches, each with its own transaction. A pass that saw
-    none of the source's entries archives nothing: a feed that suddenly lists nothing (or an
-    unchanged file that was not read again) is no reason to empty the catalogue."""
-    counts = Counts()
-    # Seen: the entry's row written during the pass, or its record listed unchanged.
-    seen = Q(stored_last_seen_at__gte=since) | Q(sighting__seen_at__gte=since)
-    if not Entry.objects.filter(seen, source=source).exists():
-        return counts
-    unseen = (
-        Entry.objects.filter(source=source)
-        .exclude(external_id="")
-        .exclude(status=Entry.Status.ARCHIVED)
-        .exclude(seen)
-        .order_by("pk")
-    )
-    while True:
-        with transaction.atomic():
-            rows = list(unseen.values_list("pk", "status")[:5000])
-            if not rows:
-                return counts
-            now = timezone.now()
-            log_entry_changes(archive_entries(rows, now))
-        counts.archived += len(rows)
-        counts.catalogue_changed |= any(s == Entry.Status.PUBLISHED for _pk, s in rows)
