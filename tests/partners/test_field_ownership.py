@@ -14,17 +14,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
 from catalog.models import Entry, Organization
-from partners.connectors import connector_for
 from partners.connectors.http import Fetcher, FetchLimits
-from partners.models import PartnerSource, SyncConflict, SyncRun
-from partners.services import sync_run_claim, sync_run_succeed
-from partners.sync import sync_run_execute
+from partners.models import PartnerSource, SyncConflict
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
     PartnerSourceFactory,
     country,
 )
+from tests.partners.runs import run_source
 from tests.partners.servers import CkanReplay, LocalServer, hdx_packages
 
 pytestmark = pytest.mark.django_db
@@ -41,16 +39,6 @@ def fetcher() -> Fetcher:
             connect_timeout=5, read_timeout=5, total_seconds=10, max_bytes=4 * 1024 * 1024
         )
     )
-
-
-def _run(source: PartnerSource, fetcher: Fetcher) -> SyncRun:
-    queued = SyncRun.objects.create(source=source)
-    run = sync_run_claim(run_id=queued.pk)
-    assert run is not None
-    counts = sync_run_execute(run=run, connector=connector_for(source, fetcher=fetcher))
-    assert sync_run_succeed(run=run, counts=counts)
-    run.refresh_from_db()
-    return run
 
 
 def _value(bound: Any) -> Any:
@@ -133,7 +121,7 @@ def test_a_title_edited_here_is_kept_and_the_sources_change_is_a_conflict(
     packages = hdx_packages()
     with LocalServer(CkanReplay(packages)) as server:
         source: PartnerSource = PartnerSourceFactory(connector="ckan", endpoint=server.url)
-        _run(source, fetcher)
+        run_source(source, fetcher)
         entry = Entry.objects.get(source=source, external_id=LIBYA)
         assert entry.title == "ACLED Conflict Data for Libya"
         assert list(entry.providers.all()) == [acled]
@@ -146,7 +134,7 @@ def test_a_title_edited_here_is_kept_and_the_sources_change_is_a_conflict(
         libya["title"] = SOURCE_TITLE_V2
         libya["notes"] = "Notes, revised."
         libya["metadata_modified"] = "2026-11-20T08:00:00.000001"
-        again = _run(source, fetcher)
+        again = run_source(source, fetcher)
 
     assert (again.fetched, again.updated) == (1, 1)
     entry.refresh_from_db()

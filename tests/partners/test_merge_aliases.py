@@ -15,11 +15,10 @@ from partners.connectors import connector_for
 from partners.connectors.base import OrganizationRecord
 from partners.connectors.http import Fetcher, FetchLimits
 from partners.dedup import find_organization, organization_merge
-from partners.models import OrganizationAlias, PartnerSource, SyncRun
-from partners.services import sync_run_claim, sync_run_succeed
-from partners.sync import sync_run_execute
+from partners.models import OrganizationAlias, PartnerSource
 from tests.factories import OrganizationFactory, PartnerSourceFactory, StaffUserFactory, country
 from tests.partners.feed import ListConnector, entry_record
+from tests.partners.runs import run_with
 from tests.partners.servers import CkanReplay, LocalServer, hdx_packages
 from tests.partners.test_field_ownership import _form_data, _formset_data
 
@@ -33,22 +32,13 @@ def _staff() -> User:
     return staff
 
 
-def _sync(source: PartnerSource, connector: Any) -> SyncRun:
-    queued = SyncRun.objects.create(source=source)
-    run = sync_run_claim(run_id=queued.pk)
-    assert run is not None
-    assert sync_run_succeed(run=run, counts=sync_run_execute(run=run, connector=connector))
-    run.refresh_from_db()
-    return run
-
-
 def _sync_records(source: PartnerSource, providers: Sequence[OrganizationRecord]) -> None:
     """One entry per provider, "E0", "E1"..., each with that provider as its lead."""
     records = [
         entry_record(f"E{number}", providers=(provider,))
         for number, provider in enumerate(providers)
     ]
-    _sync(source, ListConnector(records, page_size=10))
+    run_with(source, ListConnector(records, page_size=10))
 
 
 def _lead_of(source: PartnerSource, external_id: str) -> Organization:
@@ -95,7 +85,7 @@ def test_a_ckan_dataset_naming_the_merged_organization_links_to_the_one_kept() -
     limits = FetchLimits(connect_timeout=5, read_timeout=5, total_seconds=10, max_bytes=2**22)
     with LocalServer(CkanReplay(hdx_packages())) as server:
         source: PartnerSource = PartnerSourceFactory(connector="ckan", endpoint=server.url)
-        run = _sync(source, connector_for(source, fetcher=Fetcher(limits=limits)))
+        run = run_with(source, connector_for(source, fetcher=Fetcher(limits=limits)))
 
     assert run.created == 11
     # HDX names its organization "ACLED Conflict Data Project", without a country.

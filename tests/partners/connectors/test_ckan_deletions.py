@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 
 from catalog.models import Entry
-from partners.connectors import connector_for
 from partners.connectors.ckan import CkanConnector
 from partners.connectors.http import Fetcher
-from partners.models import PartnerSource, SyncRecordError, SyncRun
-from partners.services import sync_run_claim, sync_run_succeed
-from partners.sync import sync_run_execute
+from partners.models import PartnerSource, SyncRecordError
 from tests.factories import PartnerSourceFactory
 from tests.partners.connectors.conftest import harvest
+from tests.partners.runs import run_source
 from tests.partners.servers import CkanReplay, LocalServer, Reply, Request, hdx_packages
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +51,6 @@ class CkanPortal(CkanReplay):
             self.packages = everything
 
 
-def _run(source: PartnerSource, fetcher: Fetcher) -> SyncRun:
-    queued = SyncRun.objects.create(source=source)
-    run = sync_run_claim(run_id=queued.pk)
-    assert run is not None
-    counts = sync_run_execute(run=run, connector=connector_for(source, fetcher=fetcher))
-    assert sync_run_succeed(run=run, counts=counts)
-    run.refresh_from_db()
-    return run
-
-
 def _delete_at_the_source(packages: list[dict[str, Any]], dataset_id: str) -> None:
     """What CKAN does to a dataset deleted through its API: the state changes and so does the
     modification time."""
@@ -83,11 +71,11 @@ def test_a_dataset_deleted_at_the_source_is_archived_by_the_next_incremental_run
         source: PartnerSource = PartnerSourceFactory(
             connector="ckan", endpoint=server.url, publish_directly=True
         )
-        first = _run(source, fetcher)
+        first = run_source(source, fetcher)
         before = _statuses(source)
         checkpoint = PartnerSource.objects.get(pk=source.pk).checkpoint
         _delete_at_the_source(packages, DELETED_LATER)
-        second = _run(source, fetcher)
+        second = run_source(source, fetcher)
         second_requests = server.requests[-1:]
 
     assert first.created == 11
@@ -113,10 +101,10 @@ def test_an_older_ckan_that_refuses_include_deleted_is_read_without_it_and_the_r
         source: PartnerSource = PartnerSourceFactory(
             connector="ckan", endpoint=server.url, field_mapping={"ckan_rows": 4}
         )
-        run = _run(source, fetcher)
+        run = run_source(source, fetcher)
         requests = list(server.requests)
         _delete_at_the_source(packages, DELETED_LATER)
-        again = _run(source, fetcher)
+        again = run_source(source, fetcher)
 
     assert (run.created, run.failed) == (11, 0)
     # Asked once with the parameter, refused, then the same search and every later one without.

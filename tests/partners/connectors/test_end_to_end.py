@@ -6,12 +6,9 @@ from collections.abc import Callable
 import pytest
 
 from catalog.models import Entry
-from partners.connectors import connector_for
-from partners.connectors.http import Fetcher
-from partners.models import PartnerSource, SyncRecordError, SyncRun
-from partners.services import sync_run_claim, sync_run_succeed
-from partners.sync import sync_run_execute
+from partners.models import PartnerSource, SyncRecordError
 from tests.factories import PartnerSourceFactory
+from tests.partners.runs import run_source
 from tests.partners.servers import (
     CkanReplay,
     LocalServer,
@@ -22,16 +19,6 @@ from tests.partners.servers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _run(source: PartnerSource, fetcher: Fetcher) -> SyncRun:
-    queued = SyncRun.objects.create(source=source)
-    run = sync_run_claim(run_id=queued.pk)
-    assert run is not None
-    counts = sync_run_execute(run=run, connector=connector_for(source, fetcher=fetcher))
-    assert sync_run_succeed(run=run, counts=counts)
-    run.refresh_from_db()
-    return run
 
 
 @pytest.fixture
@@ -52,8 +39,8 @@ def test_an_iati_file_is_stored_with_its_schema_errors(source_at, fetcher) -> No
     )
     with LocalServer(iati_file_routes({"/afdb.xml": body})) as server:
         source = source_at("iati", server.url + "/afdb.xml")
-        run = _run(source, fetcher)
-        again = _run(source, fetcher)
+        run = run_source(source, fetcher)
+        again = run_source(source, fetcher)
     entry = Entry.objects.get(source=source, external_id="46002-P-DZ-IZ0-002")
     assert entry.title.startswith("Algeria - Emergency Humanitarian Assistance")
     assert list(entry.countries_applied.values_list("iso3", flat=True)) == ["DZA"]
@@ -85,7 +72,7 @@ def test_an_iati_file_is_stored_with_its_schema_errors(source_at, fetcher) -> No
 def test_oai_records_and_deletions_are_stored(source_at, fetcher) -> None:
     with LocalServer(oai_replay_routes()) as server:
         source = source_at("oai-pmh", server.url)
-        run = _run(source, fetcher)
+        run = run_source(source, fetcher)
     stored = Entry.objects.get(source=source, external_id="oai:test.example.com:1585322")
     assert stored.title == "Sample Title" and stored.module == "experience"
     assert run.created == 1 and run.failed == 1  # the record without identifier
@@ -94,7 +81,7 @@ def test_oai_records_and_deletions_are_stored(source_at, fetcher) -> None:
 def test_ckan_datasets_are_stored_with_their_organization(source_at, fetcher) -> None:
     with LocalServer(CkanReplay(hdx_packages())) as server:
         source = source_at("ckan", server.url)
-        run = _run(source, fetcher)
+        run = run_source(source, fetcher)
     assert run.created == 11 and run.failed == 0
     libya = Entry.objects.get(source=source, external_id="6a5aebc1-f5a9-4842-8183-b8118228e71e")
     assert list(libya.countries_applied.values_list("iso3", flat=True)) == ["LBY"]
