@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import (
@@ -32,6 +31,7 @@ from partners.connectors.base import (
     Page,
     RecordError,
 )
+from partners.dedup import find_organization_ids
 from partners.models import PartnerSource, SyncConflict, SyncRecordError, SyncRun
 from partners.sync.archive import archive_entries
 from partners.sync.records import (
@@ -48,7 +48,6 @@ from partners.sync.records import (
     clean_text,
     content_hash,
     map_entry,
-    normalized_name,
     organization_key,
     overridden,
 )
@@ -90,16 +89,6 @@ FROM stored
 """  # noqa: S608 - table names from the models
 
 
-def _find_organization_hook() -> Any:
-    """`partners.dedup.find_organization_ids` (the rule for many records at once) when the
-    de-duplication module is there."""
-    try:
-        from partners.dedup import find_organization_ids
-    except ImportError:
-        return None
-    return find_organization_ids
-
-
 class PageStore:
     """Stores the pages of one run of one source; keeps what it learns across pages (the
     reference vocabularies, the organizations found)."""
@@ -115,7 +104,6 @@ class PageStore:
         )
         # Organization ids by record key, of committed pages only.
         self._organizations: dict[tuple[str, str, str], int | None] = {}
-        self._find_organization = _find_organization_hook()
         self.rows = Rows()
 
     # --- One page ------------------------------------------------------------------------------
@@ -427,15 +415,12 @@ class PageStore:
                 result[key] = by_external_id[key[0]]
             else:
                 remaining[key] = record
-        if remaining and self._find_organization is not None:
-            ids = self._find_organization(list(remaining.values()), source=self.source)
+        if remaining:
+            ids = find_organization_ids(list(remaining.values()), source=self.source)
             for key, pk in zip(list(remaining), ids, strict=True):
                 if pk is not None:
                     result[key] = pk
                     del remaining[key]
-        elif remaining:
-            result.update(self._match_by_name(remaining))
-            remaining = {k: r for k, r in remaining.items() if k not in result}
         to_create: list[tuple[tuple[str, str, str], Organization]] = []
         used_external_ids: set[str] = set()
         for key, record in remaining.items():
@@ -466,29 +451,6 @@ class PageStore:
             source=self.source,
             external_id=external_id,
         )
-
-    def _match_by_name(
-        self, remaining: dict[tuple[str, str, str], OrganizationRecord]
-    ) -> dict[tuple[str, str, str], int]:
-        """The simple rule when partners/dedup.py is absent: the same normalised name and the
-        same country (without a country: the only organization with that name)."""
-        lowered = {record.name.strip().lower() for record in remaining.values()}
-        candidates: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        rows = (
-            Organization.objects.annotate(lowered=Lower("name"))
-            .filter(lowered__in=lowered)
-            .values_list("pk", "name", "country__iso3")
-        )
-        for pk, name, iso3 in rows:
-            candidates[normalized_name(name)].append((pk, iso3))
-        result: dict[tuple[str, str, str], int] = {}
-        for key, _record in remaining.items():
-            options = candidates.get(key[1], [])
-            if key[2]:
-                options = [option for option in options if option[1] == key[2]]
-            if len(options) == 1:
-                result[key] = options[0][0]
-        return result
 
     def _upsert_organization(
         self, record: OrganizationRecord, found: dict[tuple[str, str, str], int | None]

@@ -434,7 +434,7 @@ def test_merge_refuses_one_organization_into_itself() -> None:
 
 
 def test_a_merge_that_fails_half_way_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from partners import dedup
+    from partners.dedup import merge as dedup_merge
 
     keep: Organization = OrganizationFactory()
     merge: Organization = OrganizationFactory()
@@ -445,7 +445,7 @@ def test_a_merge_that_fails_half_way_changes_nothing(monkeypatch: pytest.MonkeyP
         raise ApplicationError("Resolve it by hand first.")
 
     # The API keys are handled after the entries and memberships moved: it all rolls back.
-    monkeypatch.setitem(dedup._SPECIAL_FOREIGN_KEYS, ApiKey, failing)
+    monkeypatch.setitem(dedup_merge._SPECIAL_FOREIGN_KEYS, ApiKey, failing)
     with pytest.raises(ApplicationError):
         organization_merge(keep=keep, merge=merge, by=_staff())
 
