@@ -1,20 +1,15 @@
-"""A page of the entry list on PostgreSQL, without the serializer.
-
-Two forms of one statement: the entry's columns with each relation as an array in the same row
-(ordered as the serializer orders them), turned into the serializer's dicts by `EntryRows` (for
-CSV); and each entry as the JSON the serializer would give, written by PostgreSQL itself
-(`entry_documents`), which the JSON renderer copies as it is. The serializer and nine
-prefetches cost five times as much per page (benchmarks/README.md, "REST API");
-tests/api/test_entry_list_rows.py checks that all three give the same output."""
+"""A page of the entry list on PostgreSQL, without the serializer: each entry as the JSON
+EntryOutputSerializer would give, written by PostgreSQL itself (`entry_documents`). The JSON
+renderer copies the documents into the page as they are; CSV reads them back. The serializer
+with nine prefetches costs several times as much per page (benchmarks/README.md, "REST API");
+tests/api/test_entry_list_rows.py checks that the documents equal the serializer's output."""
 
 # ruff: noqa: S608 - constant SQL of this module; the request's values are always parameters
 
-import datetime
 import functools
 from typing import Any
 
-from django.contrib.postgres.fields import ArrayField
-from django.db.models import IntegerField, QuerySet, TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -27,171 +22,8 @@ from catalog.models import Entry
 # them for each entry of the page, a third of the statement's time.
 _COUNTRY_OF_ROW = "(SELECT iso3, name_en, id FROM catalog_country WHERE id = x.country_id OFFSET 0)"
 
-_ENTRY_COLUMNS = (
-    "id",
-    "module",
-    "kind",
-    "status",
-    "title",
-    "summary",
-    "body",
-    "language",
-    "contact_name",
-    "contact_email",
-    "starts_on",
-    "ends_on",
-    "deadline",
-    "venue",
-    "venue_country__iso3",
-    "is_online",
-    "is_verified",
-    "published_at",
-    "last_confirmed_on",
-    "created_at",
-    "updated_at",
-)
-_ENTRY_ARRAYS: dict[str, tuple[str, Any]] = {
-    "origin_codes": (
-        f"SELECT c.iso3 FROM catalog_entry_countries_of_origin x"
-        f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = catalog_entry.id"
-        " ORDER BY c.name_en, c.id",
-        TextField(),
-    ),
-    "applied_codes": (
-        f"SELECT c.iso3 FROM catalog_entry_countries_applied x"
-        f" CROSS JOIN LATERAL {_COUNTRY_OF_ROW} c WHERE x.entry_id = catalog_entry.id"
-        " ORDER BY c.name_en, c.id",
-        TextField(),
-    ),
-    "theme_codes": (
-        "SELECT t.code FROM catalog_entry_themes x"
-        " JOIN catalog_theme t ON t.id = x.theme_id WHERE x.entry_id = catalog_entry.id"
-        " ORDER BY t.position, t.name, t.id",
-        TextField(),
-    ),
-    "goal_numbers": (
-        "SELECT g.number FROM catalog_entry_sdg_goals x"
-        " JOIN catalog_sdggoal g ON g.id = x.sdggoal_id WHERE x.entry_id = catalog_entry.id"
-        " ORDER BY g.number",
-        IntegerField(),
-    ),
-    "target_codes": (
-        "SELECT t.code FROM catalog_entry_sdg_targets x"
-        " JOIN catalog_sdgtarget t ON t.id = x.sdgtarget_id"
-        " JOIN catalog_sdggoal g ON g.id = t.goal_id WHERE x.entry_id = catalog_entry.id"
-        " ORDER BY g.number, t.position, t.id",
-        TextField(),
-    ),
-    "kind_codes": (
-        "SELECT k.code FROM catalog_entry_support_kinds x"
-        " JOIN catalog_supportkind k ON k.id = x.supportkind_id"
-        " WHERE x.entry_id = catalog_entry.id ORDER BY k.code",
-        TextField(),
-    ),
-    # Two-dimensional text arrays: [organization id, name, role] and [url, label].
-    "provider_rows": (
-        "SELECT ARRAY[p.organization_id::text, o.name, p.role] FROM catalog_entryprovider p"
-        " JOIN catalog_organization o ON o.id = p.organization_id"
-        " WHERE p.entry_id = catalog_entry.id ORDER BY p.role, o.name, p.id",
-        ArrayField(TextField()),
-    ),
-    "member_ids": (
-        "SELECT x.organization_id FROM catalog_entry_member_organizations x"
-        " JOIN catalog_organization o ON o.id = x.organization_id"
-        " WHERE x.entry_id = catalog_entry.id ORDER BY o.name, o.id",
-        IntegerField(),
-    ),
-    "link_rows": (
-        "SELECT ARRAY[l.url, l.label] FROM catalog_entrylink l"
-        " WHERE l.entry_id = catalog_entry.id ORDER BY l.id",
-        ArrayField(TextField()),
-    ),
-}
-
-
-def entry_rows(entries: QuerySet[Entry]) -> QuerySet[Entry, dict[str, Any]]:
-    """`entries` as dicts of their columns and related codes, for `EntryRows` (PostgreSQL)."""
-    arrays = {
-        # Constant SQL of this module, no parameters.
-        name: RawSQL(f"ARRAY({sql})", (), output_field=ArrayField(field))  # noqa: S611
-        for name, (sql, field) in _ENTRY_ARRAYS.items()
-    }
-    return entries.values(*_ENTRY_COLUMNS, **arrays)
-
-
-class EntryRows:
-    """What EntryOutputSerializer gives for the rows of `entry_rows`, for one request."""
-
-    def __init__(self, request: Request) -> None:
-        self.url_base = request.build_absolute_uri("/")[:-1]
-        self.contacts = bool(request.user.is_authenticated)
-        self.zone = timezone.get_current_timezone()  # DRF's DateTimeField writes in it
-        self.paths: dict[str, tuple[str, str]] = {}
-
-    def url(self, module: str, pk: int) -> str:
-        # One reverse() per module: with a placeholder id, split around it.
-        if module not in self.paths:
-            path = reverse("catalog:entry_detail", kwargs={"module": module, "pk": _SOME_ID})
-            before, after = path.split(str(_SOME_ID))
-            self.paths[module] = (self.url_base + before, after)
-        before, after = self.paths[module]
-        return f"{before}{pk}{after}"
-
-    def moment(self, value: datetime.datetime | None) -> str | None:
-        if value is None:
-            return None
-        text = value.astimezone(self.zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        contacts, moment = self.contacts, self.moment
-        day = _day
-        return {
-            "id": row["id"],
-            "url": self.url(row["module"], row["id"]),
-            "module": row["module"],
-            "kind": row["kind"],
-            "status": row["status"],
-            "title": row["title"],
-            "summary": row["summary"],
-            "body": row["body"],
-            "language": row["language"],
-            "countries_of_origin": row["origin_codes"],
-            "countries_applied": row["applied_codes"],
-            "themes": row["theme_codes"],
-            "sdg_goals": row["goal_numbers"],
-            "sdg_targets": row["target_codes"],
-            "support_kinds": row["kind_codes"],
-            "providers": [
-                {"organization": int(organization), "name": name, "role": role}
-                for organization, name, role in row["provider_rows"]
-            ],
-            "member_organizations": row["member_ids"],
-            "links": [{"url": url, "label": label} for url, label in row["link_rows"]],
-            "contact_name": row["contact_name"] if contacts else None,
-            "contact_email": row["contact_email"] if contacts else None,
-            "starts_on": day(row["starts_on"]),
-            "ends_on": day(row["ends_on"]),
-            "deadline": day(row["deadline"]),
-            "venue": row["venue"],
-            "venue_country": row["venue_country__iso3"],
-            "is_online": row["is_online"],
-            "is_verified": row["is_verified"],
-            "published_at": moment(row["published_at"]),
-            "last_confirmed_on": day(row["last_confirmed_on"]),
-            "created_at": moment(row["created_at"]),
-            "updated_at": moment(row["updated_at"]),
-        }
-
-
+# An id no entry has, placed in a reversed URL and split around.
 _SOME_ID = 918273645
-
-
-def _day(value: datetime.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-# The JSON documents ------------------------------------------------------------------------
 
 
 def _moment_sql(column: str) -> str:
