@@ -317,8 +317,8 @@ class EntryViewSet(
             page = self.paginate_queryset(entries)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         # Last-Modified in the page's statement: one round trip to the database fewer.
-        sql, params = _newest_sql(entries.order_by(), Tombstone.Kind.ENTRY)
-        newest = RawSQL(sql, params, output_field=DateTimeField())  # noqa: S611
+        newest_sql, newest_params = _newest_sql(entries.order_by(), Tombstone.Kind.ENTRY)
+        newest = RawSQL(newest_sql, newest_params, output_field=DateTimeField())  # noqa: S611
         documents = self.paginate_queryset(entry_documents(entries, request, newest=newest))
         assert documents is not None
         self.last_modified = (
