@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
+from django.http import HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -543,3 +544,11 @@ def template_xlsx(
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def spreadsheet_download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """A template or a file of errors as a download (never shown inline, never sniffed)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from catalog.models import RegionalOffice
+from exchange.spreadsheets import spreadsheet_download
 from matching import imports
 from matching.models import Need
 
@@ -63,18 +64,11 @@ def _upload_for(request: HttpRequest, token: str) -> tuple[User, imports.StoredU
     return user, upload
 
 
-def _download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 @require_GET
 def template_csv(request: HttpRequest) -> HttpResponse:
     _importer(request)
-    return _download(
+    return spreadsheet_download(
         imports.template_csv(),
         filename="needs-import-template.csv",
         content_type="text/csv; charset=utf-8",
@@ -86,7 +80,7 @@ def template_csv(request: HttpRequest) -> HttpResponse:
 def template_xlsx(request: HttpRequest) -> HttpResponse:
     user = _importer(request)
     office = None if user.is_staff else user.regional_office
-    return _download(
+    return spreadsheet_download(
         imports.template_xlsx(office=office),
         filename="needs-import-template.xlsx",
         content_type=XLSX_TYPE,

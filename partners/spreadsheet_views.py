@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import Organization
 from exchange.errors import ApplicationError
-from exchange.spreadsheets import XLSX_TYPE
+from exchange.spreadsheets import XLSX_TYPE, spreadsheet_download
 from partners import spreadsheet_uploads as uploads
 from partners.connectors.spreadsheet import ENTRY_COLUMNS, MAX_ROWS, current_upload
 from partners.views import _staff
@@ -47,18 +47,11 @@ class SpreadsheetUploadForm(forms.Form):
         return cleaned
 
 
-def _download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 @require_GET
 def template_xlsx(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    return _download(
+    return spreadsheet_download(
         uploads.entries_template_xlsx(),
         filename="entries-upload-template.xlsx",
         content_type=XLSX_TYPE,
@@ -69,7 +62,7 @@ def template_xlsx(request: HttpRequest) -> HttpResponse:
 @require_GET
 def template_csv(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    return _download(
+    return spreadsheet_download(
         uploads.entries_template_csv(),
         filename="entries-upload-template.csv",
         content_type="text/csv; charset=utf-8",
